@@ -1,0 +1,128 @@
+"""Shared fixtures: each project is rendered once, and one venv holds them all."""
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+TOOLS = Path(sys.executable).parent  # this run's venv: copier, uv, ruff
+
+# Answer sets rendered once per run. Each gets its own package name, so all of them can
+# be installed side by side in one venv.
+VARIANTS = {
+    "default": {},
+    "bare": {"program_name": "ledger", "example_data": False},
+    "custom_env": {"program_name": "tracker", "database_url_env": "TRACKER_DB"},
+}
+
+
+@dataclass
+class Project:
+    """A rendered project, and how to run its commands as its user would."""
+
+    path: Path
+    answers: dict
+    venv: Path
+    home: Path
+
+    @property
+    def program(self) -> str:
+        return self.answers["program_name"]
+
+    @property
+    def url_env(self) -> str:
+        return self.answers["database_url_env"]
+
+    def env(self, **extra: str) -> dict:
+        """A clean environment: a private HOME, this project's venv, no database URL."""
+        env = {
+            "HOME": str(self.home),
+            "PATH": f"{self.venv / 'bin'}{os.pathsep}/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+        }
+        env.update(extra)
+        return env
+
+    def run(self, *args: str, check: bool = True, env: dict | None = None, cwd=None):
+        """Run a command from the project's venv (alembic, python, pytest, ruff)."""
+        command = [str(self.venv / "bin" / args[0]), *args[1:]]
+        result = subprocess.run(
+            command,
+            cwd=cwd or self.path,
+            env=env if env is not None else self.env(),
+            capture_output=True,
+            text=True,
+        )
+        if check and result.returncode != 0:
+            pytest.fail(
+                f"{' '.join(args)} exited {result.returncode}\n"
+                f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+            )
+        return result
+
+    def copy(self, destination: Path) -> "Project":
+        """A private copy to change; alembic's prepend_sys_path makes it import its own code."""
+        shutil.copytree(self.path, destination / self.path.name)
+        home = destination / "home"
+        home.mkdir()
+        return Project(destination / self.path.name, self.answers, self.venv, home)
+
+
+def uv(*args: str) -> None:
+    subprocess.run(
+        [str(TOOLS / "uv"), *args],
+        check=True,
+        env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
+    )
+
+
+@pytest.fixture(scope="session")
+def rendered(copie_session) -> dict[str, Path]:
+    """Render every variant once, from the checkout's HEAD."""
+    paths = {}
+    for name, answers in VARIANTS.items():
+        result = copie_session.copy(extra_answers=answers)
+        assert result.exit_code == 0, result.exception
+        paths[name] = (result.project_dir, result.answers)
+    return paths
+
+
+@pytest.fixture(scope="session")
+def venv(rendered, tmp_path_factory) -> Path:
+    """One venv with every rendered project installed, editable, with its dev extras."""
+    path = tmp_path_factory.mktemp("venv") / ".venv"
+    uv("venv", "--quiet", "--python", sys.executable, str(path))
+    editables = [f"--editable={project}[dev]" for project, _ in rendered.values()]
+    uv("pip", "install", "--quiet", "--python", str(path / "bin" / "python"), *editables)
+    return path
+
+
+@pytest.fixture(scope="session")
+def runtime_venv(rendered, tmp_path_factory) -> Path:
+    """A fresh venv holding only the default project's wheel and its runtime dependencies."""
+    root = tmp_path_factory.mktemp("runtime")
+    project, _ = rendered["default"]
+    uv("build", "--quiet", "--wheel", "--out-dir", str(root / "dist"), str(project))
+    (wheel,) = (root / "dist").glob("*.whl")
+    uv("venv", "--quiet", "--python", sys.executable, str(root / ".venv"))
+    uv("pip", "install", "--quiet", "--python", str(root / ".venv/bin/python"), str(wheel))
+    return root / ".venv"
+
+
+@pytest.fixture(scope="session")
+def projects(rendered, venv, tmp_path_factory) -> dict[str, Project]:
+    return {
+        name: Project(path, answers, venv, tmp_path_factory.mktemp(f"home-{name}"))
+        for name, (path, answers) in rendered.items()
+    }
+
+
+@pytest.fixture
+def project(projects, tmp_path) -> Project:
+    """A private copy of the default project, free to change."""
+    return projects["default"].copy(tmp_path)

@@ -1,0 +1,116 @@
+"""Rendering: what `copier copy` writes for each set of answers, and what it refuses."""
+
+import subprocess
+
+import pytest
+from conftest import TEMPLATE, TOOLS, VARIANTS
+
+BAD_NAMES = {
+    "2fast": "is not a valid package name",
+    "my-app": "is not a valid package name",
+    "My App": "is not a valid package name",
+    "class": "is a Python keyword",
+    "alembic": "would shadow the module",
+    "": "Enter a package name",
+}
+
+
+CACHES = {"__pycache__", ".pytest_cache", ".ruff_cache"}
+
+
+def files(root):
+    """The files copier wrote (other tests may run the project and leave caches)."""
+    return sorted(
+        path
+        for path in root.rglob("*")
+        if path.is_file() and not CACHES & set(path.relative_to(root).parts)
+    )
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_no_template_noise_is_left(rendered, variant):
+    root, _ = rendered[variant]
+
+    leftovers = [
+        str(path.relative_to(root))
+        for path in files(root)
+        if path.suffix == ".jinja" or "{{" in path.read_text() or "{%" in path.read_text()
+    ]
+
+    assert leftovers == []
+
+
+def test_defaults_give_the_example_project(rendered):
+    root, answers = rendered["default"]
+    versions = sorted(p.name for p in (root / "myapp/migrations/versions").glob("*.py"))
+
+    assert answers["program_name"] == "myapp"
+    assert answers["database_url_env"] == "MYAPP_DATABASE_URL"
+    assert 'DATABASE_URL_ENV = "MYAPP_DATABASE_URL"' in (root / "myapp/db.py").read_text()
+    assert "class Account(Base)" in (root / "myapp/models.py").read_text()
+    assert versions == [
+        "2026_11_25_1200-3f1a9c2b7d10_create_account_table.py",
+        "2026_11_25_1201-8c4e2d6a1b57_seed_example_accounts.py",
+    ]
+    assert (root / "tests/test_seed.py").is_file()
+    answers_file = (root / ".copier-answers.yml").read_text()
+    assert "_commit:" in answers_file and "_src_path:" in answers_file
+
+
+def test_without_example_data_the_history_starts_with_an_empty_revision(rendered):
+    root, _ = rendered["bare"]
+    models = (root / "ledger/models.py").read_text()
+
+    assert "class Base(DeclarativeBase)" in models
+    assert "Account" not in models
+    assert [p.name for p in (root / "ledger/migrations/versions").glob("*.py")] == [
+        "2026_11_25_1200-5e0c7a1d9b42_start_the_migration_history.py"
+    ]
+    assert not (root / "tests/test_seed.py").exists()
+
+
+def test_custom_variable_name_is_used_everywhere(rendered):
+    root, _ = rendered["custom_env"]
+
+    assert 'DATABASE_URL_ENV = "TRACKER_DB"' in (root / "tracker/db.py").read_text()
+    assert "TRACKER_DB" in (root / "README.md").read_text()
+    assert "TRACKER_DATABASE_URL" not in (root / "tracker/db.py").read_text()
+
+
+@pytest.mark.parametrize("name", BAD_NAMES)
+def test_bad_program_names_are_refused(copie, name):
+    result = copie.copy(extra_answers={"program_name": name})
+
+    assert result.exit_code != 0
+    assert BAD_NAMES[name] in str(result.exception)
+
+
+def copier(*args, cwd):
+    """The real copier command, as a user types it: never with --trust."""
+    return subprocess.run(
+        [str(TOOLS / "copier"), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_real_copier_renders_without_trust(tmp_path):
+    result = copier("copy", "--defaults", "--vcs-ref=HEAD", str(TEMPLATE), "app", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "app/myapp/migrations/env.py").is_file()
+    assert (tmp_path / "app/alembic.ini").is_file()
+    assert "alembic upgrade head" in result.stdout + result.stderr  # the next steps
+
+
+def test_real_copier_refuses_a_bad_name_and_writes_nothing(tmp_path):
+    result = copier(
+        "copy", "--defaults", "--vcs-ref=HEAD", "--data=program_name=my-app",
+        str(TEMPLATE), "app", cwd=tmp_path,
+    )  # fmt: skip
+
+    assert result.returncode != 0
+    assert "'my-app' is not a valid package name" in result.stderr.strip().splitlines()[-1]
+    assert not (tmp_path / "app").exists()

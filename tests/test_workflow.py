@@ -1,0 +1,187 @@
+"""The Alembic note's workflow, run for real in a rendered project on SQLite files."""
+
+import re
+import sqlite3
+import stat
+import textwrap
+
+SEEDED = [
+    ("Ed Williams", "2007-05-27"),
+    ("John Smith", "2010-10-05"),
+    ("Wendy Jones", "2008-08-15"),
+]
+HEAD = "8c4e2d6a1b57"
+
+
+def database(project):
+    """Point the project at a SQLite file of its own; return the file's path."""
+    path = project.path.parent / "app.db"
+    return path, project.env(MYAPP_DATABASE_URL=f"sqlite:///{path}")
+
+
+def query(path, sql):
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
+        return sorted(connection.execute(sql).fetchall())
+
+
+def test_upgrade_current_and_history(project):
+    path, env = database(project)
+
+    project.run("alembic", "upgrade", "head", env=env)
+    current = project.run("alembic", "current", env=env).stdout
+    history = project.run("alembic", "history", "--verbose", env=env).stdout
+
+    assert f"{HEAD} (head)" in current
+    assert "Rev: 3f1a9c2b7d10" in history and f"Rev: {HEAD} (head)" in history
+    assert query(path, "SELECT name, create_date FROM account") == SEEDED
+
+
+def test_downgrade_removes_the_seed_rows_and_upgrade_restores_them(project):
+    path, env = database(project)
+    project.run("alembic", "upgrade", "head", env=env)
+
+    project.run("alembic", "downgrade", "-1", env=env)
+    after_downgrade = query(path, "SELECT name, create_date FROM account")
+    version = query(path, "SELECT version_num FROM alembic_version")
+    project.run("alembic", "upgrade", "head", env=env)
+
+    assert after_downgrade == []
+    assert version == [("3f1a9c2b7d10",)]
+    assert query(path, "SELECT name, create_date FROM account") == SEEDED
+
+
+INVOICE_MODEL = '''
+
+class Invoice(Base):
+    __tablename__ = "invoice"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+'''
+
+
+def add_invoice_model(project):
+    models = project.path / "myapp/models.py"
+    text = models.read_text().replace("import MetaData,", "import ForeignKey, MetaData,")
+    models.write_text(text + INVOICE_MODEL)
+
+
+def test_autogenerate_sees_a_new_model(project):
+    path, env = database(project)
+    versions = project.path / "myapp/migrations/versions"
+    project.run("alembic", "upgrade", "head", env=env)
+    add_invoice_model(project)
+
+    project.run("alembic", "revision", "--autogenerate", "-m", "add invoice", env=env)
+    new = [p for p in versions.glob("*.py") if "add_invoice" in p.name]
+
+    assert len(new) == 1
+    assert re.fullmatch(r"\d{4}_\d\d_\d\d_\d{4}-[0-9a-f]{12}_add_invoice\.py", new[0].name)
+    text = new[0].read_text()
+    for expected in ['"invoice"', "pk_invoice", "fk_invoice_account_id_account", "uq_invoice_number"]:
+        assert expected in text
+    project.run("ruff", "format", "--check", str(new[0]))  # the post-write hook ran
+    project.run("alembic", "upgrade", "head", env=env)
+    assert project.run("alembic", "check", env=env, check=False).returncode == 0
+    assert query(path, "SELECT name FROM sqlite_master WHERE name = 'invoice'") == [("invoice",)]
+
+
+def test_autogenerate_with_no_changes_writes_no_file(project):
+    _, env = database(project)
+    project.run("alembic", "upgrade", "head", env=env)
+    before = sorted((project.path / "myapp/migrations/versions").iterdir())
+
+    result = project.run("alembic", "revision", "--autogenerate", "-m", "nothing", env=env)
+
+    assert sorted((project.path / "myapp/migrations/versions").iterdir()) == before
+    assert "No changes in schema detected" in result.stderr
+
+
+def test_check_fails_when_a_model_has_no_migration(project):
+    _, env = database(project)
+    project.run("alembic", "upgrade", "head", env=env)
+    add_invoice_model(project)
+
+    result = project.run("alembic", "check", env=env, check=False)
+
+    assert result.returncode != 0
+    assert "invoice" in result.stdout + result.stderr
+
+
+def test_offline_mode_writes_sql_and_touches_no_database(project):
+    path, env = database(project)
+
+    result = project.run("alembic", "upgrade", "head", "--sql", env=env)
+
+    assert "CREATE TABLE account" in result.stdout
+    assert "INSERT INTO account (name, create_date) VALUES ('John Smith', '2010-10-05')" in result.stdout
+    assert not path.exists()
+
+
+NOTE_SNIPPET = """
+    import logging
+    import sys
+
+    import alembic.command
+    from alembic.config import Config
+
+    handler = logging.StreamHandler(sys.stdout)
+    logging.getLogger().addHandler(handler)
+    app_log = logging.getLogger("host.app")
+
+    config = Config("alembic.ini")
+    config.attributes["configure_logger"] = {configure_logger}
+    alembic.command.upgrade(config, "head")
+
+    print("handler kept:", logging.getLogger().handlers == [handler])
+    print("app logger enabled:", not app_log.disabled)
+"""
+
+
+def run_note_snippet(project, configure_logger):
+    _, env = database(project)
+    script = project.path / "host.py"
+    script.write_text(textwrap.dedent(NOTE_SNIPPET.format(configure_logger=configure_logger)))
+    return project.run("python", str(script), env=env).stdout
+
+
+def test_note_snippet_leaves_the_host_programs_logging_alone(project):
+    output = run_note_snippet(project, configure_logger=False)
+
+    assert "handler kept: True" in output
+    assert "app logger enabled: True" in output
+
+
+def test_without_the_flag_alembic_ini_takes_over_logging(project):
+    # The counterpart of the test above: it shows that the flag is what protects the host.
+    output = run_note_snippet(project, configure_logger=True)
+
+    assert "handler kept: False" in output
+    assert "app logger enabled: True" in output  # disable_existing_loggers=False
+
+
+def test_default_database_is_created_in_the_data_directory(project):
+    data_dir = project.home / ".local/share/myapp"
+
+    project.run("alembic", "upgrade", "head")  # no MYAPP_DATABASE_URL
+
+    assert query(data_dir / "main.db", "SELECT name, create_date FROM account") == SEEDED
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+
+
+def test_migrate_from_code_uses_the_default_database(project):
+    project.run("python", "-c", "from myapp.db import migrate; migrate()")
+
+    assert query(project.home / ".local/share/myapp/main.db", "SELECT count(*) FROM account") == [(3,)]
+
+
+def test_revision_without_ruff_is_written_unformatted(project, runtime_venv):
+    project.venv = runtime_venv  # the program's runtime dependencies only: no ruff
+    _, env = database(project)
+
+    result = project.run("alembic", "revision", "-m", "backfill", env=env)
+
+    (new,) = (project.path / "myapp/migrations/versions").glob("*_backfill.py")
+    assert "def upgrade() -> None:" in new.read_text()
+    assert "ruff is not installed" in result.stderr
