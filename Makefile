@@ -1,0 +1,41 @@
+# Everyday verbs for working on the template. Each bootstraps what it needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO := demo
+# The demo keeps its SQLite file inside demo/, so it never touches your real data directory.
+DEMO_ENV := env -u MYAPP_DATABASE_URL XDG_DATA_HOME=$(CURDIR)/$(DEMO)/data UV_PYTHON_DOWNLOADS=never
+
+.PHONY: demo test clean
+
+$(BIN)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+test: $(BIN)/.installed
+	$(BIN)/pytest
+
+demo: $(BIN)/.installed
+	rm -rf $(DEMO)
+	$(BIN)/copier copy --quiet --defaults --vcs-ref=HEAD . $(DEMO)
+	$(BIN)/uv venv --quiet --python $(BIN)/python $(DEMO)/.venv
+	$(BIN)/uv pip install --quiet --python $(DEMO)/.venv/bin/python --editable $(DEMO)
+	cd $(DEMO) && $(DEMO_ENV) .venv/bin/alembic upgrade head
+	cd $(DEMO) && $(DEMO_ENV) .venv/bin/alembic current
+	cd $(DEMO) && $(DEMO_ENV) .venv/bin/python -c "$$SHOW_ACCOUNTS"
+
+clean:
+	rm -rf $(VENV) $(DEMO)
+
+define SHOW_ACCOUNTS
+from sqlalchemy import select
+from myapp.db import get_engine, get_url
+from myapp.models import Account
+
+print("Database:", get_url())
+with get_engine().connect() as connection:
+    for row in connection.execute(select(Account).order_by(Account.id)):
+        print(f"  account {row.id}: {row.name}, created {row.create_date}")
+endef
+export SHOW_ACCOUNTS
