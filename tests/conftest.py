@@ -53,6 +53,7 @@ class Project:
         command = [str(self.venv / "bin" / args[0]), *args[1:]]
         result = subprocess.run(
             command,
+            check=False,
             cwd=cwd or self.path,
             env=env if env is not None else self.env(),
             capture_output=True,
@@ -98,7 +99,14 @@ def venv(rendered, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("venv") / ".venv"
     uv("venv", "--quiet", "--python", sys.executable, str(path))
     editables = [f"--editable={project}[dev]" for project, _ in rendered.values()]
-    uv("pip", "install", "--quiet", "--python", str(path / "bin" / "python"), *editables)
+    uv(
+        "pip",
+        "install",
+        "--quiet",
+        "--python",
+        str(path / "bin" / "python"),
+        *editables,
+    )
     return path
 
 
@@ -110,7 +118,14 @@ def runtime_venv(rendered, tmp_path_factory) -> Path:
     uv("build", "--quiet", "--wheel", "--out-dir", str(root / "dist"), str(project))
     (wheel,) = (root / "dist").glob("*.whl")
     uv("venv", "--quiet", "--python", sys.executable, str(root / ".venv"))
-    uv("pip", "install", "--quiet", "--python", str(root / ".venv/bin/python"), str(wheel))
+    uv(
+        "pip",
+        "install",
+        "--quiet",
+        "--python",
+        str(root / ".venv/bin/python"),
+        str(wheel),
+    )
     return root / ".venv"
 
 

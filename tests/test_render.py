@@ -34,7 +34,9 @@ def test_no_template_noise_is_left(rendered, variant):
     leftovers = [
         str(path.relative_to(root))
         for path in files(root)
-        if path.suffix == ".jinja" or "{{" in path.read_text() or "{%" in path.read_text()
+        if path.suffix == ".jinja"
+        or "{{" in path.read_text()
+        or "{%" in path.read_text()
     ]
 
     assert leftovers == []
@@ -46,7 +48,9 @@ def test_defaults_give_the_example_project(rendered):
 
     assert answers["program_name"] == "myapp"
     assert answers["database_url_env"] == "MYAPP_DATABASE_URL"
-    assert 'DATABASE_URL_ENV = "MYAPP_DATABASE_URL"' in (root / "myapp/db.py").read_text()
+    assert (
+        'DATABASE_URL_ENV = "MYAPP_DATABASE_URL"' in (root / "myapp/db.py").read_text()
+    )
     assert "class Account(Base)" in (root / "myapp/models.py").read_text()
     assert versions == [
         "2026_11_25_1200-3f1a9c2b7d10_create_account_table.py",
@@ -89,6 +93,7 @@ def copier(*args, cwd):
     """The real copier command, as a user types it: never with --trust."""
     return subprocess.run(
         [str(TOOLS / "copier"), *args],
+        check=False,
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -97,7 +102,9 @@ def copier(*args, cwd):
 
 
 def test_real_copier_renders_without_trust(tmp_path):
-    result = copier("copy", "--defaults", "--vcs-ref=HEAD", str(TEMPLATE), "app", cwd=tmp_path)
+    result = copier(
+        "copy", "--defaults", "--vcs-ref=HEAD", str(TEMPLATE), "app", cwd=tmp_path
+    )
 
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "app/myapp/migrations/env.py").is_file()
@@ -112,5 +119,7 @@ def test_real_copier_refuses_a_bad_name_and_writes_nothing(tmp_path):
     )  # fmt: skip
 
     assert result.returncode != 0
-    assert "'my-app' is not a valid package name" in result.stderr.strip().splitlines()[-1]
+    assert (
+        "'my-app' is not a valid package name" in result.stderr.strip().splitlines()[-1]
+    )
     assert not (tmp_path / "app").exists()

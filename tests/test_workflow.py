@@ -50,7 +50,7 @@ def test_downgrade_removes_the_seed_rows_and_upgrade_restores_them(project):
     assert query(path, "SELECT name, create_date FROM account") == SEEDED
 
 
-INVOICE_MODEL = '''
+INVOICE_MODEL = """
 
 class Invoice(Base):
     __tablename__ = "invoice"
@@ -58,12 +58,14 @@ class Invoice(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
     number: Mapped[str] = mapped_column(String(20), unique=True)
-'''
+"""
 
 
 def add_invoice_model(project):
     models = project.path / "myapp/models.py"
-    text = models.read_text().replace("import MetaData,", "import ForeignKey, MetaData,")
+    text = models.read_text().replace(
+        "import MetaData,", "import ForeignKey, MetaData,"
+    )
     models.write_text(text + INVOICE_MODEL)
 
 
@@ -77,14 +79,23 @@ def test_autogenerate_sees_a_new_model(project):
     new = [p for p in versions.glob("*.py") if "add_invoice" in p.name]
 
     assert len(new) == 1
-    assert re.fullmatch(r"\d{4}_\d\d_\d\d_\d{4}-[0-9a-f]{12}_add_invoice\.py", new[0].name)
+    assert re.fullmatch(
+        r"\d{4}_\d\d_\d\d_\d{4}-[0-9a-f]{12}_add_invoice\.py", new[0].name
+    )
     text = new[0].read_text()
-    for expected in ['"invoice"', "pk_invoice", "fk_invoice_account_id_account", "uq_invoice_number"]:
+    for expected in [
+        '"invoice"',
+        "pk_invoice",
+        "fk_invoice_account_id_account",
+        "uq_invoice_number",
+    ]:
         assert expected in text
     project.run("ruff", "format", "--check", str(new[0]))  # the post-write hook ran
     project.run("alembic", "upgrade", "head", env=env)
     assert project.run("alembic", "check", env=env, check=False).returncode == 0
-    assert query(path, "SELECT name FROM sqlite_master WHERE name = 'invoice'") == [("invoice",)]
+    assert query(path, "SELECT name FROM sqlite_master WHERE name = 'invoice'") == [
+        ("invoice",)
+    ]
 
 
 def test_autogenerate_with_no_changes_writes_no_file(project):
@@ -92,7 +103,9 @@ def test_autogenerate_with_no_changes_writes_no_file(project):
     project.run("alembic", "upgrade", "head", env=env)
     before = sorted((project.path / "myapp/migrations/versions").iterdir())
 
-    result = project.run("alembic", "revision", "--autogenerate", "-m", "nothing", env=env)
+    result = project.run(
+        "alembic", "revision", "--autogenerate", "-m", "nothing", env=env
+    )
 
     assert sorted((project.path / "myapp/migrations/versions").iterdir()) == before
     assert "No changes in schema detected" in result.stderr
@@ -115,7 +128,10 @@ def test_offline_mode_writes_sql_and_touches_no_database(project):
     result = project.run("alembic", "upgrade", "head", "--sql", env=env)
 
     assert "CREATE TABLE account" in result.stdout
-    assert "INSERT INTO account (name, create_date) VALUES ('John Smith', '2010-10-05')" in result.stdout
+    assert (
+        "INSERT INTO account (name, create_date) VALUES ('John Smith', '2010-10-05')"
+        in result.stdout
+    )
     assert not path.exists()
 
 
@@ -142,7 +158,9 @@ NOTE_SNIPPET = """
 def run_note_snippet(project, configure_logger):
     _, env = database(project)
     script = project.path / "host.py"
-    script.write_text(textwrap.dedent(NOTE_SNIPPET.format(configure_logger=configure_logger)))
+    script.write_text(
+        textwrap.dedent(NOTE_SNIPPET.format(configure_logger=configure_logger))
+    )
     return project.run("python", str(script), env=env).stdout
 
 
@@ -166,14 +184,18 @@ def test_default_database_is_created_in_the_data_directory(project):
 
     project.run("alembic", "upgrade", "head")  # no MYAPP_DATABASE_URL
 
-    assert query(data_dir / "main.db", "SELECT name, create_date FROM account") == SEEDED
+    assert (
+        query(data_dir / "main.db", "SELECT name, create_date FROM account") == SEEDED
+    )
     assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
 
 
 def test_migrate_from_code_uses_the_default_database(project):
     project.run("python", "-c", "from myapp.db import migrate; migrate()")
 
-    assert query(project.home / ".local/share/myapp/main.db", "SELECT count(*) FROM account") == [(3,)]
+    assert query(
+        project.home / ".local/share/myapp/main.db", "SELECT count(*) FROM account"
+    ) == [(3,)]
 
 
 def test_revision_without_ruff_is_written_unformatted(project, runtime_venv):
@@ -185,3 +207,34 @@ def test_revision_without_ruff_is_written_unformatted(project, runtime_venv):
     (new,) = (project.path / "myapp/migrations/versions").glob("*_backfill.py")
     assert "def upgrade() -> None:" in new.read_text()
     assert "ruff is not installed" in result.stderr
+
+
+def test_sqlite_changes_are_rendered_in_batch_mode(project):
+    path, env = database(project)
+    project.run("alembic", "upgrade", "head", env=env)
+    models = project.path / "myapp/models.py"
+    models.write_text(
+        models.read_text().replace(
+            "    create_date: Mapped[date]\n",
+            "    create_date: Mapped[date]\n    email: Mapped[str | None] = mapped_column(String(200))\n",
+        )
+    )
+
+    project.run("alembic", "revision", "--autogenerate", "-m", "add email", env=env)
+    (new,) = (project.path / "myapp/migrations/versions").glob("*_add_email.py")
+    project.run("alembic", "upgrade", "head", env=env)
+
+    assert 'with op.batch_alter_table("account"' in new.read_text()
+    assert len(query(path, "SELECT email FROM account")) == 3
+
+
+def test_custom_variable_name_chooses_the_database(projects, tmp_path):
+    project = projects["custom_env"]
+    path = tmp_path / "tracker.db"
+
+    project.run(
+        "alembic", "upgrade", "head", env=project.env(TRACKER_DB=f"sqlite:///{path}")
+    )
+
+    assert query(path, "SELECT count(*) FROM account") == [(3,)]
+    assert not (project.home / ".local/share/tracker").exists()
