@@ -2,12 +2,16 @@
 
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pg_server import PostgresServer
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 TOOLS = Path(sys.executable).parent  # this run's venv: copier, uv, ruff
@@ -98,7 +102,9 @@ def venv(rendered, tmp_path_factory) -> Path:
     """One venv with every rendered project installed, editable, with its dev extras."""
     path = tmp_path_factory.mktemp("venv") / ".venv"
     uv("venv", "--quiet", "--python", sys.executable, str(path))
-    editables = [f"--editable={project}[dev]" for project, _ in rendered.values()]
+    editables = [
+        f"--editable={project}[dev,postgres]" for project, _ in rendered.values()
+    ]
     uv(
         "pip",
         "install",
@@ -141,3 +147,57 @@ def projects(rendered, venv, tmp_path_factory) -> dict[str, Project]:
 def project(projects, tmp_path) -> Project:
     """A private copy of the default project, free to change."""
     return projects["default"].copy(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server for the whole run. If it cannot start, its tests error."""
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+def sqlite_query(path: Path, sql: str) -> list[tuple]:
+    """Read a SQLite file without ever creating it."""
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
+        return sorted(connection.execute(sql).fetchall())
+
+
+@dataclass
+class Database:
+    """A fresh, empty database for one test, and how to look inside it."""
+
+    url: str
+    query: Callable[[str], list[tuple]]
+    tables_sql: str
+    schema_sql: str
+
+    def snapshot(self) -> dict[str, list[tuple]]:
+        """The schema and every table's rows, to compare before and after a run."""
+        tables = [name for (name,) in self.query(self.tables_sql)]
+        rows = {name: self.query(f"SELECT * FROM {name}") for name in tables}
+        return {"schema": self.query(self.schema_sql), **rows}
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request, tmp_path) -> Database:
+    if request.param == "sqlite":
+        path = tmp_path / "app.db"
+        path.touch()
+        return Database(
+            url=f"sqlite:///{path}",
+            query=lambda sql: sqlite_query(path, sql),
+            tables_sql="SELECT name FROM sqlite_master WHERE type = 'table'",
+            schema_sql="SELECT type, name, sql FROM sqlite_master",
+        )
+    server = request.getfixturevalue("postgres")
+    name = f"app_{uuid.uuid4().hex[:12]}"
+    server.admin(f"CREATE DATABASE {name}")
+    return Database(
+        url=server.url(name),
+        query=lambda sql: server.query(name, sql),
+        tables_sql="SELECT table_name FROM information_schema.tables"
+        " WHERE table_schema = 'public'",
+        schema_sql="SELECT table_name, column_name, data_type"
+        " FROM information_schema.columns WHERE table_schema = 'public'",
+    )

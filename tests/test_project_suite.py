@@ -20,3 +20,19 @@ def test_project_is_ruff_clean(projects, variant):
 
     project.run("ruff", "check", "--no-cache", ".")
     project.run("ruff", "format", "--no-cache", "--check", ".")
+
+
+def test_project_test_suite_passes_on_postgres(projects, postgres):
+    project = projects["default"]
+    postgres.admin("CREATE DATABASE project_suite")
+    env = project.env(TEST_MYAPP_DATABASE_URL=postgres.url("project_suite"))
+
+    result = project.run(
+        "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", env=env
+    )
+
+    assert " passed" in result.stdout
+    # The migration tests really ran there: they leave Alembic's table behind.
+    assert postgres.query(
+        "project_suite", "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+    ) == [("account",), ("alembic_version",)]

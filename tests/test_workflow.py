@@ -1,9 +1,10 @@
 """The Alembic note's workflow, run for real in a rendered project on SQLite files."""
 
 import re
-import sqlite3
 import stat
 import textwrap
+
+from conftest import sqlite_query as query
 
 SEEDED = [
     ("Ed Williams", "2007-05-27"),
@@ -17,11 +18,6 @@ def database(project):
     """Point the project at a SQLite file of its own; return the file's path."""
     path = project.path.parent / "app.db"
     return path, project.env(MYAPP_DATABASE_URL=f"sqlite:///{path}")
-
-
-def query(path, sql):
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
-        return sorted(connection.execute(sql).fetchall())
 
 
 def test_upgrade_current_and_history(project):

@@ -1,0 +1,261 @@
+"""Safe migrations on SQLite and PostgreSQL: atomic runs, concurrent starters, batch
+rebuilds that keep child rows, and errors that are one line with no password in them."""
+
+import subprocess
+import textwrap
+import uuid
+from urllib.parse import quote
+
+import pytest
+from pg_server import free_port
+
+SEED_HEAD = "8c4e2d6a1b57"
+MIGRATE = "from myapp.db import migrate; migrate()"
+
+
+REVISION = '''"""{revision}"""
+
+import time
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "{revision}"
+down_revision = "{down_revision}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+{body}
+
+
+def downgrade():
+    pass
+'''
+
+
+def add_revision(project, revision, upgrade, down_revision=SEED_HEAD):
+    """Write a revision file on top of `down_revision`, as a user would."""
+    body = textwrap.indent(textwrap.dedent(upgrade).strip(), "    ")
+    path = project.path / f"myapp/migrations/versions/{revision}.py"
+    path.write_text(
+        REVISION.format(revision=revision, down_revision=down_revision, body=body)
+    )
+
+
+def url_env(project, url):
+    return project.env(MYAPP_DATABASE_URL=url)
+
+
+def failed_lines(result):
+    """Alembic prints a CommandError as one `FAILED: ...` line (and logs it once more)."""
+    output = result.stdout + result.stderr
+    return [line for line in output.splitlines() if line.startswith("FAILED")]
+
+
+def test_a_failing_revision_leaves_the_database_as_it_was(project, database):
+    env = url_env(project, database.url)
+    project.run("alembic", "upgrade", "3f1a9c2b7d10", env=env)  # the table, no seed
+    add_revision(
+        project,
+        "broken",
+        """
+        op.create_table("audit", sa.Column("id", sa.Integer, primary_key=True))
+        op.add_column("account", sa.Column("email", sa.String(200)))
+        op.execute("INSERT INTO audit (id) VALUES (1)")
+        op.execute("INSERT INTO no_such_table (id) VALUES (1)")
+        """,
+    )
+    before = database.snapshot()
+
+    cli = project.run("alembic", "upgrade", "head", env=env, check=False)
+    code = project.run("python", "-c", MIGRATE, env=env, check=False)
+
+    assert cli.returncode != 0
+    assert len(failed_lines(cli)) == 1
+    assert "Migration failed and was rolled back" in failed_lines(cli)[0]
+    assert "Traceback" not in cli.stdout + cli.stderr
+    assert "myapp.db.DatabaseError: Migration failed" in code.stderr
+    assert database.snapshot() == before
+    assert database.query("SELECT version_num FROM alembic_version") == [
+        ("3f1a9c2b7d10",)
+    ]
+
+
+def test_processes_that_start_together_all_succeed(project, database):
+    # A slow last revision keeps the first starter busy while the others wait, longer
+    # than SQLite's default busy timeout of 5 seconds.
+    add_revision(project, "slow", "time.sleep(6)")
+    env = url_env(project, database.url)
+    python = str(project.venv / "bin/python")
+
+    starters = [
+        subprocess.Popen(
+            [python, "-c", MIGRATE],
+            cwd=project.path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(6)
+    ]
+    results = [(p.wait(timeout=120), p.stderr.read()) for p in starters]
+
+    assert results == [(0, "")] * 6
+    assert len(database.query("SELECT name FROM account")) == 3
+    assert database.query("SELECT version_num FROM alembic_version") == [("slow",)]
+
+
+def test_batch_rebuild_of_a_parent_keeps_its_cascade_children(project, database):
+    add_revision(
+        project,
+        "family",
+        """
+        op.create_table(
+            "parent",
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("name", sa.String(50)),
+        )
+        op.create_table(
+            "child",
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column(
+                "parent_id",
+                sa.Integer,
+                sa.ForeignKey("parent.id", ondelete="CASCADE", name="fk_child_parent"),
+            ),
+        )
+        op.execute("INSERT INTO parent (id, name) VALUES (1, 'p')")
+        op.execute("INSERT INTO child (id, parent_id) VALUES (1, 1), (2, 1)")
+        """,
+    )
+    # On SQLite, changing a column's type rebuilds the table: copy, DROP, rename.
+    add_revision(
+        project,
+        "widen",
+        """
+        with op.batch_alter_table("parent") as batch:
+            batch.alter_column("name", type_=sa.String(200))
+        """,
+        down_revision="family",
+    )
+    env = url_env(project, database.url)
+
+    project.run("alembic", "upgrade", "head", env=env)
+
+    assert database.query("SELECT id, parent_id FROM child") == [(1, 1), (2, 1)]
+    assert database.query("SELECT version_num FROM alembic_version") == [("widen",)]
+
+
+INVOICE_MODEL = """
+
+class Invoice(Base):
+    __tablename__ = "invoice"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+"""
+
+
+def test_postgres_upgrade_autogenerate_check_and_downgrade(project, postgres):
+    name = f"app_{uuid.uuid4().hex[:12]}"
+    postgres.admin(f"CREATE DATABASE {name}")
+    env = url_env(project, postgres.url(name))
+    project.run("alembic", "upgrade", "head", env=env)
+    models = project.path / "myapp/models.py"
+    models.write_text(models.read_text() + INVOICE_MODEL)
+
+    project.run("alembic", "revision", "--autogenerate", "-m", "add invoice", env=env)
+    project.run("alembic", "upgrade", "head", env=env)
+    project.run("alembic", "check", env=env)
+    tables = postgres.query(
+        name, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+    )
+    project.run("alembic", "downgrade", "base", env=env)
+
+    assert tables == [("account",), ("alembic_version",), ("invoice",)]
+    assert postgres.query(
+        name, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+    ) == [("alembic_version",)]
+
+
+# Every character that means something in a URL, plus the one that breaks ConfigParser.
+SPECIAL_PASSWORD = "p%a@s/s:w#o?r&d"
+
+
+def test_a_password_full_of_url_special_characters_works(project, postgres):
+    name = f"app_{uuid.uuid4().hex[:12]}"
+    role = f"role_{uuid.uuid4().hex[:8]}"
+    postgres.admin(
+        f"CREATE ROLE {role} LOGIN PASSWORD '{SPECIAL_PASSWORD}'",
+        f"CREATE DATABASE {name} OWNER {role}",
+    )
+    env = url_env(project, postgres.url(name, user=role, password=SPECIAL_PASSWORD))
+
+    outputs = [
+        project.run("alembic", "upgrade", "head", env=env),
+        project.run("alembic", "current", env=env),
+        project.run("python", "-c", MIGRATE, env=env),
+    ]
+
+    assert f"{SEED_HEAD} (head)" in outputs[1].stdout
+    assert postgres.query(name, "SELECT count(*) FROM account") == [(3,)]
+    assert_no_password(outputs, SPECIAL_PASSWORD)
+
+
+def assert_no_password(results, password):
+    for result in results:
+        for secret in (password, quote(password, safe="")):
+            assert secret not in result.stdout + result.stderr
+
+
+MALFORMED = "postgresql+psycopg://app:s3cret-pw@db.example:port/app"
+
+
+def test_a_malformed_url_is_one_clear_line(project):
+    env = url_env(project, MALFORMED)
+
+    cli = project.run("alembic", "upgrade", "head", env=env, check=False)
+    code = project.run("python", "-c", MIGRATE, env=env, check=False)
+
+    assert cli.returncode != 0
+    assert failed_lines(cli) == [
+        (
+            "FAILED: MYAPP_DATABASE_URL is not a valid database URL: expected "
+            "dialect+driver://user:password@host:port/database, with special "
+            "characters in the password percent-encoded (@ as %40, % as %25)."
+        )
+    ]
+    assert "Traceback" not in cli.stdout + cli.stderr
+    assert (
+        code.stderr.strip()
+        .splitlines()[-1]
+        .startswith(
+            "myapp.db.DatabaseError: MYAPP_DATABASE_URL is not a valid database URL"
+        )
+    )
+    assert_no_password([cli, code], "s3cret-pw")
+
+
+@pytest.mark.parametrize("where", ["unreachable", "wrong password"])
+def test_a_database_that_cannot_be_reached_is_one_line_without_the_password(
+    project, postgres, where
+):
+    password = "s3cr@t-pw"
+    port = free_port() if where == "unreachable" else postgres.port
+    url = f"postgresql+psycopg://app:{quote(password, safe='')}@127.0.0.1:{port}/app"
+    env = url_env(project, url)
+
+    cli = project.run("alembic", "upgrade", "head", env=env, check=False)
+    code = project.run("python", "-c", MIGRATE, env=env, check=False)
+
+    assert cli.returncode != 0
+    (failed,) = failed_lines(cli)
+    assert failed.startswith(
+        f"FAILED: Cannot connect to postgresql+psycopg://app:***@127.0.0.1:{port}/app"
+    )
+    assert "Traceback" not in cli.stdout + cli.stderr
+    assert "myapp.db.DatabaseError: Cannot connect" in code.stderr
+    assert_no_password([cli, code], password)
