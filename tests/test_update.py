@@ -1,0 +1,263 @@
+"""`copier update`: template fixes arrive, and the user's work stays as it was.
+
+Tags don't land in this repository, so the tests clone the template into a temp dir,
+tag v1 there, change the template as a later release would, and tag v2.
+"""
+
+import filecmp
+import os
+import shutil
+import subprocess
+from hashlib import sha256
+from pathlib import Path
+
+import pytest
+from conftest import TEMPLATE, TOOLS
+
+ENV_PY = "template/{{ program_name }}/migrations/env.py.jinja"
+MODELS_PY = "template/{{ program_name }}/models.py.jinja"
+V2_FIX = "# Fixed in v2: a template change that must reach every project."
+V2_MODELS = "# Changed in v2: never reaches a project that already has models.py."
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Test User",
+    "GIT_AUTHOR_EMAIL": "user@example.com",
+    "GIT_COMMITTER_NAME": "Test User",
+    "GIT_COMMITTER_EMAIL": "user@example.com",
+}
+
+
+def run(*args, cwd, check=True):
+    result = subprocess.run(
+        [str(a) for a in args],
+        cwd=cwd,
+        env={**os.environ, **GIT_IDENTITY},
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    if check and result.returncode != 0:
+        pytest.fail(
+            f"{args} exited {result.returncode}\n{result.stdout}{result.stderr}"
+        )
+    return result
+
+
+def git(*args, cwd):
+    return run("git", *args, cwd=cwd).stdout
+
+
+def copier(*args, cwd):
+    """The real copier command, never with --trust."""
+    return run(TOOLS / "copier", *args, cwd=cwd)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> Path:
+    """A clone of this template (with any uncommitted work) tagged v1, and a v2."""
+    clone = tmp_path_factory.mktemp("template") / "template"
+    run("git", "clone", "--quiet", TEMPLATE, clone, cwd=TEMPLATE)
+    files = git(
+        "ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=TEMPLATE
+    )
+    for name in filter(None, files.split("\0")):
+        if (TEMPLATE / name).is_file():
+            (clone / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(TEMPLATE / name, clone / name)
+    git("add", "-A", cwd=clone)
+    git("commit", "--quiet", "--allow-empty", "-m", "v1", cwd=clone)
+    git("tag", "v1", cwd=clone)
+    edit(
+        clone / ENV_PY,
+        "config = context.config\n",
+        f"{V2_FIX}\nconfig = context.config\n",
+    )
+    edit(clone / MODELS_PY, "\n\nclass Base(", f"\n\n{V2_MODELS}\nclass Base(")
+    git("commit", "--quiet", "-am", "v2", cwd=clone)
+    git("tag", "v2", cwd=clone)
+    return clone
+
+
+def render(template: Path, destination: Path, ref: str) -> Path:
+    copier(
+        "copy",
+        "--defaults",
+        f"--vcs-ref={ref}",
+        template,
+        destination,
+        cwd=destination.parent,
+    )
+    return destination
+
+
+def start_project(template: Path, tmp_path: Path) -> Path:
+    """Render at v1 and commit, as the user's first step."""
+    project = render(template, tmp_path / "myapp", "v1")
+    git("init", "--quiet", cwd=project)
+    git("add", "-A", cwd=project)
+    git("commit", "--quiet", "-m", "Start from the template", cwd=project)
+    return project
+
+
+def update(project: Path, ref: str = "v2"):
+    return copier("update", "--defaults", f"--vcs-ref={ref}", cwd=project)
+
+
+def snapshot(project: Path, names) -> dict[str, bytes]:
+    return {name: (project / name).read_bytes() for name in names}
+
+
+def user_files(project: Path) -> list[str]:
+    versions = project / "myapp/migrations/versions"
+    return ["myapp/models.py"] + [
+        str(p.relative_to(project)) for p in sorted(versions.glob("*.py"))
+    ]
+
+
+def leftovers(project: Path) -> list[str]:
+    """Conflict markers and .rej files anywhere in the project."""
+    found = [str(p) for p in project.rglob("*.rej")]
+    for path in project.rglob("*"):
+        if ".git" in path.parts or ".venv" in path.parts or not path.is_file():
+            continue
+        lines = path.read_text(errors="replace").splitlines()
+        if any(line.startswith(("<<<<<<< ", ">>>>>>> ")) for line in lines):
+            found.append(str(path))
+    return found
+
+
+INVOICE = """
+
+class Invoice(Base):
+    __tablename__ = "invoice"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+"""
+
+
+def test_a_template_fix_arrives_and_the_users_work_stays(template, tmp_path, projects):
+    project = start_project(template, tmp_path)
+    env = {"MYAPP_DATABASE_URL": f"sqlite:///{tmp_path / 'dev.db'}"}
+    alembic = projects["default"].venv / "bin/alembic"
+    run_env = {**os.environ, **env}
+    # The user's work: a model and its migration, a README section, a line in a file the
+    # template owns (db.py), and a file of their own.
+    subprocess.run([alembic, "upgrade", "head"], cwd=project, env=run_env, check=True)
+    (project / "myapp/models.py").write_text(
+        (project / "myapp/models.py").read_text() + INVOICE
+    )
+    subprocess.run(
+        [alembic, "revision", "--autogenerate", "-m", "add invoice"],
+        cwd=project, env=run_env, check=True, capture_output=True,
+    )  # fmt: skip
+    edit(
+        project / "README.md",
+        "## Set up",
+        "## Our team's notes\n\nShip it.\n\n## Set up",
+    )
+    with (project / "myapp/db.py").open("a") as db_py:
+        db_py.write('\n\nAPP_NAME = "invoices"\n')
+    (project / "myapp/invoices.py").write_text('"""Invoicing, our own code."""\n')
+    git("add", "-A", cwd=project)
+    git("commit", "--quiet", "-m", "Add invoices", cwd=project)
+    ours = user_files(project) + ["myapp/invoices.py"]
+    before = snapshot(project, ours)
+
+    update(project)
+
+    assert V2_FIX in (project / "myapp/migrations/env.py").read_text()
+    assert snapshot(project, ours) == before
+    assert len([name for name in ours if "add_invoice" in name]) == 1
+    assert "## Our team's notes" in (project / "README.md").read_text()
+    assert 'APP_NAME = "invoices"' in (project / "myapp/db.py").read_text()
+    assert V2_MODELS not in (project / "myapp/models.py").read_text()
+    assert leftovers(project) == []
+    assert "_commit: v2" in (project / ".copier-answers.yml").read_text()
+    fresh = {**run_env, "MYAPP_DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}"}
+    subprocess.run([alembic, "upgrade", "head"], cwd=project, env=fresh, check=True)
+
+
+def test_a_deleted_example_stays_deleted(template, tmp_path):
+    project = start_project(template, tmp_path)
+    (seed,) = (project / "myapp/migrations/versions").glob("*_seed_example_accounts.py")
+    seed.unlink()
+    (project / "tests/test_seed.py").unlink()
+    models = project / "myapp/models.py"
+    models.write_text(models.read_text().split("\n\nclass Account(Base):")[0] + "\n")
+    git("add", "-A", cwd=project)
+    git("commit", "--quiet", "-m", "We don't want the example", cwd=project)
+    before = models.read_bytes()
+
+    update(project)
+
+    assert not seed.exists()
+    assert not (project / "tests/test_seed.py").exists()
+    assert models.read_bytes() == before
+    assert leftovers(project) == []
+
+
+def test_updating_to_the_same_version_changes_nothing(template, tmp_path):
+    project = start_project(template, tmp_path)
+
+    update(project, "v1")
+
+    assert git("status", "--porcelain", cwd=project) == ""
+
+
+def differing_files(left: Path, right: Path) -> set[str]:
+    """Files that differ or exist on one side only, ignoring .git."""
+    different = set()
+
+    def walk(comparison: filecmp.dircmp, prefix: str) -> None:
+        for name in (
+            comparison.diff_files + comparison.left_only + comparison.right_only
+        ):
+            if name != ".git":
+                different.add(prefix + name)
+        for name, sub in comparison.subdirs.items():
+            if name != ".git":
+                walk(sub, f"{prefix}{name}/")
+
+    walk(filecmp.dircmp(left, right), "")
+    return different
+
+
+def test_an_updated_project_matches_a_fresh_copy_but_for_the_users_files(
+    template, tmp_path
+):
+    updated = start_project(template, tmp_path)
+    update(updated)
+    (tmp_path / "fresh").mkdir()
+    fresh = render(template, tmp_path / "fresh/myapp", "v2")
+
+    assert differing_files(updated, fresh) == {"myapp/models.py"}
+
+
+RELEASED = Path(__file__).with_name("released_revisions.sha256")
+
+
+def test_released_revision_files_never_change():
+    """Migration history is immutable: projects already ran these files as they are.
+
+    Release a new revision file by adding its line: `sha256sum` it, run in template/.
+    """
+    released = {}
+    for line in RELEASED.read_text().splitlines():
+        digest, name = line.split(maxsplit=1)
+        released[name] = digest
+    versions = TEMPLATE / "template/{{ program_name }}/migrations/versions"
+    current = {
+        str(path.relative_to(TEMPLATE / "template")): sha256(
+            path.read_bytes()
+        ).hexdigest()
+        for path in versions.iterdir()
+    }
+
+    assert current == released
