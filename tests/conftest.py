@@ -117,22 +117,22 @@ def venv(rendered, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def runtime_venv(rendered, tmp_path_factory) -> Path:
-    """A fresh venv holding only the default project's wheel and its runtime dependencies."""
-    root = tmp_path_factory.mktemp("runtime")
+def wheel(rendered, tmp_path_factory) -> Path:
+    """The default project's wheel, built as a user would publish it."""
+    dist = tmp_path_factory.mktemp("dist")
     project, _ = rendered["default"]
-    uv("build", "--quiet", "--wheel", "--out-dir", str(root / "dist"), str(project))
-    (wheel,) = (root / "dist").glob("*.whl")
-    uv("venv", "--quiet", "--python", sys.executable, str(root / ".venv"))
-    uv(
-        "pip",
-        "install",
-        "--quiet",
-        "--python",
-        str(root / ".venv/bin/python"),
-        str(wheel),
-    )
-    return root / ".venv"
+    uv("build", "--quiet", "--wheel", "--out-dir", str(dist), str(project))
+    (built,) = dist.glob("*.whl")
+    return built
+
+
+@pytest.fixture(scope="session")
+def runtime_venv(wheel, tmp_path_factory) -> Path:
+    """A fresh venv holding only the wheel and its runtime dependencies: no dev tools."""
+    venv = tmp_path_factory.mktemp("runtime") / ".venv"
+    uv("venv", "--quiet", "--python", sys.executable, str(venv))
+    uv("pip", "install", "--quiet", "--python", str(venv / "bin/python"), str(wheel))
+    return venv
 
 
 @pytest.fixture(scope="session")

@@ -234,3 +234,24 @@ def test_custom_variable_name_chooses_the_database(projects, tmp_path):
 
     assert query(path, "SELECT count(*) FROM account") == [(3,)]
     assert not (project.home / ".local/share/tracker").exists()
+
+
+def test_db_command_writes_and_checks_revisions_in_a_checkout(project):
+    _, env = database(project)
+    versions = project.path / "myapp/migrations/versions"
+    project.run("python", "-m", "myapp", "db", "upgrade", env=env)
+    add_invoice_model(project)
+
+    project.run("python", "-m", "myapp", "db", "revision", "--autogenerate",
+                "-m", "add invoice", env=env)  # fmt: skip
+    (new,) = versions.glob("*_add_invoice.py")
+    project.run("ruff", "format", "--check", str(new))
+    project.run("python", "-m", "myapp", "db", "upgrade", env=env)
+    check = project.run("python", "-m", "myapp", "db", "check", env=env, check=False)
+    before = sorted(versions.iterdir())
+    project.run("python", "-m", "myapp", "db", "revision", "--autogenerate",
+                "-m", "nothing", env=env)  # fmt: skip
+
+    assert re.fullmatch(r"\d{4}_\d\d_\d\d_\d{4}-[0-9a-f]{12}_add_invoice\.py", new.name)
+    assert check.returncode == 0
+    assert sorted(versions.iterdir()) == before
