@@ -6,7 +6,7 @@ DEMO := demo
 # The demo keeps its SQLite file inside demo/, so it never touches your real data directory.
 DEMO_ENV := env -u MYAPP_DATABASE_URL XDG_DATA_HOME=$(CURDIR)/$(DEMO)/data UV_PYTHON_DOWNLOADS=never
 
-.PHONY: demo test clean
+.PHONY: demo test bench clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,10 @@ $(BIN)/.installed: requirements.txt
 
 test: $(BIN)/.installed
 	$(BIN)/pytest
+
+# Whole-process timings of migrate() at start; writes benchmarks/results.md (minutes).
+bench: $(BIN)/.installed
+	$(BIN)/python benchmarks/migrate_at_start.py
 
 demo: $(BIN)/.installed
 	rm -rf $(DEMO)
