@@ -25,6 +25,27 @@ VARIANTS = {
 }
 
 
+# The model a user adds in the tests: a foreign key, a unique and an indexed column, so
+# autogenerate has named constraints and an index to write.
+INVOICE_MODEL = """
+
+class Invoice(Base):
+    __tablename__ = "invoice"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    note: Mapped[str] = mapped_column(String(20), index=True)
+"""
+
+
+def add_invoice_model(models: Path) -> None:
+    text = models.read_text().replace(
+        "import MetaData,", "import ForeignKey, MetaData,"
+    )
+    models.write_text(text + INVOICE_MODEL)
+
+
 @dataclass
 class Project:
     """A rendered project, and how to run its commands as its user would."""

@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 
+from conftest import INVOICE_MODEL, add_invoice_model
 from conftest import sqlite_query as query
 from test_safe_migrations import MIGRATE, SEED_HEAD, add_revision, failed_lines
 
@@ -136,16 +137,6 @@ def test_a_failed_backup_stops_the_run_and_changes_nothing(project, tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == ["app.db"]
 
 
-INVOICE = """
-
-class Invoice(Base):
-    __tablename__ = "invoice"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(String(20), index=True)
-"""
-
-
 def autogenerate(project, env, message):
     result = project.run(
         "alembic", "revision", "--autogenerate", "-m", message, env=env
@@ -159,10 +150,10 @@ def test_removing_a_model_gives_a_marked_revision_and_a_warning(project):
     _, env = sqlite_database(project)
     project.run("alembic", "upgrade", "head", env=env)
     models = project.path / "myapp/models.py"
-    models.write_text(models.read_text() + INVOICE)
+    add_invoice_model(models)
     project.run("alembic", "revision", "--autogenerate", "-m", "add invoice", env=env)
     project.run("alembic", "upgrade", "head", env=env)
-    models.write_text(models.read_text().replace(INVOICE, ""))
+    models.write_text(models.read_text().replace(INVOICE_MODEL, ""))
 
     text, stderr = autogenerate(project, env, "remove invoice")
 
@@ -171,7 +162,7 @@ def test_removing_a_model_gives_a_marked_revision_and_a_warning(project):
     assert upgrade.index("DESTRUCTIVE: drops table invoice") < upgrade.index(
         'op.drop_table("invoice")'
     )
-    assert "# DESTRUCTIVE: drops index ix_invoice_number on invoice" in upgrade
+    assert "# DESTRUCTIVE: drops index ix_invoice_note on invoice" in upgrade
     assert "DESTRUCTIVE" not in text.split("def downgrade")[1]
     assert "This revision destroys data: it drops table invoice" in stderr
 
@@ -179,8 +170,7 @@ def test_removing_a_model_gives_a_marked_revision_and_a_warning(project):
 def test_adding_a_model_is_not_marked(project):
     _, env = sqlite_database(project)
     project.run("alembic", "upgrade", "head", env=env)
-    models = project.path / "myapp/models.py"
-    models.write_text(models.read_text() + INVOICE)
+    add_invoice_model(project.path / "myapp/models.py")
 
     text, stderr = autogenerate(project, env, "add invoice")
 

@@ -7,6 +7,7 @@ import uuid
 from urllib.parse import quote
 
 import pytest
+from conftest import add_invoice_model
 from pg_server import free_port
 
 SEED_HEAD = "8c4e2d6a1b57"
@@ -149,23 +150,12 @@ def test_batch_rebuild_of_a_parent_keeps_its_cascade_children(project, database)
     assert database.query("SELECT version_num FROM alembic_version") == [("widen",)]
 
 
-INVOICE_MODEL = """
-
-class Invoice(Base):
-    __tablename__ = "invoice"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(String(20), unique=True)
-"""
-
-
 def test_postgres_upgrade_autogenerate_check_and_downgrade(project, postgres):
     name = f"app_{uuid.uuid4().hex[:12]}"
     postgres.admin(f"CREATE DATABASE {name}")
     env = url_env(project, postgres.url(name))
     project.run("alembic", "upgrade", "head", env=env)
-    models = project.path / "myapp/models.py"
-    models.write_text(models.read_text() + INVOICE_MODEL)
+    add_invoice_model(project.path / "myapp/models.py")
 
     project.run("alembic", "revision", "--autogenerate", "-m", "add invoice", env=env)
     project.run("alembic", "upgrade", "head", env=env)

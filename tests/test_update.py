@@ -12,7 +12,7 @@ from hashlib import sha256
 from pathlib import Path
 
 import pytest
-from conftest import TEMPLATE, TOOLS
+from conftest import TEMPLATE, TOOLS, add_invoice_model
 
 ENV_PY = "template/{{ program_name }}/migrations/env.py.jinja"
 MODELS_PY = "template/{{ program_name }}/models.py.jinja"
@@ -132,16 +132,6 @@ def leftovers(project: Path) -> list[str]:
     return found
 
 
-INVOICE = """
-
-class Invoice(Base):
-    __tablename__ = "invoice"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(String(20), unique=True)
-"""
-
-
 def test_a_template_fix_arrives_and_the_users_work_stays(template, tmp_path, projects):
     project = start_project(template, tmp_path)
     env = {"MYAPP_DATABASE_URL": f"sqlite:///{tmp_path / 'dev.db'}"}
@@ -150,9 +140,7 @@ def test_a_template_fix_arrives_and_the_users_work_stays(template, tmp_path, pro
     # The user's work: a model and its migration, a README section, a line in a file the
     # template owns (db.py), and a file of their own.
     subprocess.run([alembic, "upgrade", "head"], cwd=project, env=run_env, check=True)
-    (project / "myapp/models.py").write_text(
-        (project / "myapp/models.py").read_text() + INVOICE
-    )
+    add_invoice_model(project / "myapp/models.py")
     subprocess.run(
         [alembic, "revision", "--autogenerate", "-m", "add invoice"],
         cwd=project, env=run_env, check=True, capture_output=True,

@@ -4,6 +4,7 @@ import re
 import stat
 import textwrap
 
+from conftest import add_invoice_model
 from conftest import sqlite_query as query
 
 SEEDED = [
@@ -46,30 +47,11 @@ def test_downgrade_removes_the_seed_rows_and_upgrade_restores_them(project):
     assert query(path, "SELECT name, create_date FROM account") == SEEDED
 
 
-INVOICE_MODEL = """
-
-class Invoice(Base):
-    __tablename__ = "invoice"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
-    number: Mapped[str] = mapped_column(String(20), unique=True)
-"""
-
-
-def add_invoice_model(project):
-    models = project.path / "myapp/models.py"
-    text = models.read_text().replace(
-        "import MetaData,", "import ForeignKey, MetaData,"
-    )
-    models.write_text(text + INVOICE_MODEL)
-
-
 def test_autogenerate_sees_a_new_model(project):
     path, env = database(project)
     versions = project.path / "myapp/migrations/versions"
     project.run("alembic", "upgrade", "head", env=env)
-    add_invoice_model(project)
+    add_invoice_model(project.path / "myapp/models.py")
 
     project.run("alembic", "revision", "--autogenerate", "-m", "add invoice", env=env)
     new = [p for p in versions.glob("*.py") if "add_invoice" in p.name]
@@ -110,7 +92,7 @@ def test_autogenerate_with_no_changes_writes_no_file(project):
 def test_check_fails_when_a_model_has_no_migration(project):
     _, env = database(project)
     project.run("alembic", "upgrade", "head", env=env)
-    add_invoice_model(project)
+    add_invoice_model(project.path / "myapp/models.py")
 
     result = project.run("alembic", "check", env=env, check=False)
 
@@ -240,7 +222,7 @@ def test_db_command_writes_and_checks_revisions_in_a_checkout(project):
     _, env = database(project)
     versions = project.path / "myapp/migrations/versions"
     project.run("python", "-m", "myapp", "db", "upgrade", env=env)
-    add_invoice_model(project)
+    add_invoice_model(project.path / "myapp/models.py")
 
     project.run("python", "-m", "myapp", "db", "revision", "--autogenerate",
                 "-m", "add invoice", env=env)  # fmt: skip
