@@ -202,6 +202,11 @@ def assert_no_password(results, password):
 
 
 MALFORMED = "postgresql+psycopg://app:s3cret-pw@db.example:port/app"
+MALFORMED_ERROR = (
+    "MYAPP_DATABASE_URL is not a valid database URL: expected "
+    "dialect+driver://user:password@host:port/database, with special "
+    "characters in the password percent-encoded (@ as %40, % as %25)."
+)
 
 
 def test_a_malformed_url_is_one_clear_line(project):
@@ -211,13 +216,7 @@ def test_a_malformed_url_is_one_clear_line(project):
     code = project.run("python", "-c", MIGRATE, env=env, check=False)
 
     assert cli.returncode != 0
-    assert failed_lines(cli) == [
-        (
-            "FAILED: MYAPP_DATABASE_URL is not a valid database URL: expected "
-            "dialect+driver://user:password@host:port/database, with special "
-            "characters in the password percent-encoded (@ as %40, % as %25)."
-        )
-    ]
+    assert failed_lines(cli) == [f"FAILED: {MALFORMED_ERROR}"]
     assert "Traceback" not in cli.stdout + cli.stderr
     assert (
         code.stderr.strip()
