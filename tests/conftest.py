@@ -199,11 +199,17 @@ class Database:
         rows = {name: self.query(f"SELECT * FROM {name}") for name in tables}
         return {"schema": self.query(self.schema_sql), **rows}
 
+    def row_counts(self) -> dict[str, int]:
+        tables = [name for (name,) in self.query(self.tables_sql)]
+        return {
+            name: self.query(f"SELECT count(*) FROM {name}")[0][0] for name in tables
+        }
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database(request, tmp_path) -> Database:
-    if request.param == "sqlite":
-        path = tmp_path / "app.db"
+
+def new_database(kind: str, folder: Path, postgres: PostgresServer | None) -> Database:
+    """A fresh, empty database: a SQLite file in `folder`, or one on the test server."""
+    if kind == "sqlite":
+        path = folder / f"app_{uuid.uuid4().hex[:12]}.db"
         path.touch()
         return Database(
             url=f"sqlite:///{path}",
@@ -211,14 +217,21 @@ def database(request, tmp_path) -> Database:
             tables_sql="SELECT name FROM sqlite_master WHERE type = 'table'",
             schema_sql="SELECT type, name, sql FROM sqlite_master",
         )
-    server = request.getfixturevalue("postgres")
     name = f"app_{uuid.uuid4().hex[:12]}"
-    server.admin(f"CREATE DATABASE {name}")
+    postgres.admin(f"CREATE DATABASE {name}")
     return Database(
-        url=server.url(name),
-        query=lambda sql: server.query(name, sql),
+        url=postgres.url(name),
+        query=lambda sql: postgres.query(name, sql),
         tables_sql="SELECT table_name FROM information_schema.tables"
         " WHERE table_schema = 'public'",
         schema_sql="SELECT table_name, column_name, data_type"
         " FROM information_schema.columns WHERE table_schema = 'public'",
     )
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request, tmp_path) -> Database:
+    postgres = (
+        request.getfixturevalue("postgres") if request.param == "postgres" else None
+    )
+    return new_database(request.param, tmp_path, postgres)

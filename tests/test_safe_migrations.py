@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 import pytest
 from conftest import add_invoice_model
+from conftest import sqlite_query as query
 from pg_server import free_port
 
 SEED_HEAD = "8c4e2d6a1b57"
@@ -109,7 +110,9 @@ def test_processes_that_start_together_all_succeed(project, database):
     assert database.query("SELECT version_num FROM alembic_version") == [("slow",)]
 
 
-def test_batch_rebuild_of_a_parent_keeps_its_cascade_children(project, database):
+def add_family_revisions(project):
+    """A parent table with ON DELETE CASCADE children, then a revision that rebuilds
+    the parent in batch mode on SQLite: copy, DROP, rename."""
     add_revision(
         project,
         "family",
@@ -132,7 +135,6 @@ def test_batch_rebuild_of_a_parent_keeps_its_cascade_children(project, database)
         op.execute("INSERT INTO child (id, parent_id) VALUES (1, 1), (2, 1)")
         """,
     )
-    # On SQLite, changing a column's type rebuilds the table: copy, DROP, rename.
     add_revision(
         project,
         "widen",
@@ -142,12 +144,113 @@ def test_batch_rebuild_of_a_parent_keeps_its_cascade_children(project, database)
         """,
         down_revision="family",
     )
+
+
+def test_batch_rebuild_of_a_parent_keeps_its_cascade_children(project, database):
+    add_family_revisions(project)
     env = url_env(project, database.url)
 
     project.run("alembic", "upgrade", "head", env=env)
 
     assert database.query("SELECT id, parent_id FROM child") == [(1, 1), (2, 1)]
     assert database.query("SELECT version_num FROM alembic_version") == [("widen",)]
+
+
+# A program that hands Alembic its own connection, from the program's engine, which
+# enforces foreign keys.
+WITH_OWN_CONNECTION = """
+import sys
+from alembic import command
+from sqlalchemy import text
+from myapp import db
+
+config = db.alembic_config()
+config.attributes["configure_logger"] = False
+with db.get_engine().connect() as connection:
+    if sys.argv[1] == "in a transaction":
+        connection.begin()
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+    print("foreign keys:", connection.execute(text("PRAGMA foreign_keys")).scalar())
+"""
+
+
+def test_a_callers_connection_with_foreign_keys_on_keeps_cascade_children(project):
+    path = project.path.parent / "app.db"
+    env = url_env(project, f"sqlite:///{path}")
+    add_family_revisions(project)
+    project.run("alembic", "upgrade", "family", env=env)
+
+    result = project.run("python", "-c", WITH_OWN_CONNECTION, "idle", env=env)
+
+    assert query(path, "SELECT id, parent_id FROM child") == [(1, 1), (2, 1)]
+    assert query(path, "SELECT version_num FROM alembic_version") == [("widen",)]
+    assert result.stdout.strip() == "foreign keys: 1"  # the caller's setting is back
+
+
+def test_a_callers_transaction_with_foreign_keys_on_is_refused(project):
+    path = project.path.parent / "app.db"
+    env = url_env(project, f"sqlite:///{path}")
+    add_family_revisions(project)
+    project.run("alembic", "upgrade", "family", env=env)
+    before = path.read_bytes()
+
+    result = project.run(
+        "python", "-c", WITH_OWN_CONNECTION, "in a transaction", env=env, check=False
+    )
+
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == (
+        "myapp.db.DatabaseError: The connection given to Alembic has SQLite's foreign "
+        "keys on inside a transaction, where they cannot be turned off, and a batch "
+        "operation would delete child rows: pass a connection from "
+        "db.migration_engine(), or one that has not begun a transaction."
+    )
+    assert path.read_bytes() == before
+
+
+def test_an_error_without_a_telling_message_keeps_its_class(project, database):
+    add_revision(
+        project,
+        "reflect",
+        'sa.Table("topics", sa.MetaData(), autoload_with=op.get_bind())',
+    )
+    env = url_env(project, database.url)
+
+    cli = project.run("alembic", "upgrade", "head", env=env, check=False)
+
+    assert failed_lines(cli) == [
+        "FAILED: Migration failed and was rolled back: NoSuchTableError: topics"
+    ]
+
+
+def test_sql_mode_explains_what_sqlite_cannot_render(project):
+    add_revision(
+        project,
+        "drop_date",
+        """
+        with op.batch_alter_table("account") as batch:
+            batch.drop_column("create_date")
+        """,
+    )
+    sqlite = url_env(project, f"sqlite:///{project.path.parent / 'app.db'}")
+    postgres = url_env(project, "postgresql://localhost/myapp")
+
+    on_sqlite = project.run(
+        "alembic", "upgrade", "head", "--sql", env=sqlite, check=False
+    )
+    on_postgres = project.run("alembic", "upgrade", "head", "--sql", env=postgres)
+
+    assert on_sqlite.returncode != 0
+    assert failed_lines(on_sqlite) == [
+        (
+            "FAILED: --sql cannot write SQLite's SQL for this history: a batch operation "
+            "rebuilds table account, which needs the live database. Run the upgrade on the "
+            "database itself, or write PostgreSQL's SQL, which needs no server: "
+            "MYAPP_DATABASE_URL=postgresql://localhost/myapp alembic upgrade head --sql"
+        )
+    ]
+    assert "ALTER TABLE account DROP COLUMN create_date;" in on_postgres.stdout
 
 
 def test_postgres_upgrade_autogenerate_check_and_downgrade(project, postgres):
