@@ -1,17 +1,21 @@
 """Rendering: what `copier copy` writes for each set of answers, and what it refuses."""
 
 import re
+import shutil
 import subprocess
 
 import pytest
 from conftest import TEMPLATE, TOOLS, VARIANTS
 
 BAD_NAMES = {
-    "2fast": "is not a valid package name",
-    "my-app": "is not a valid package name",
-    "My App": "is not a valid package name",
-    "class": "is a Python keyword",
-    "alembic": "would shadow the module",
+    "2fast": "'2fast' is not a valid package name",
+    "my-app": "'my-app' is not a valid package name",
+    "My App": "'My App' is not a valid package name",
+    "class": "'class' is a Python keyword",
+    "json": "'json' would shadow Python's json module",
+    "alembic": "'alembic' would shadow the alembic package this project depends on",
+    "sqlalchemy": "'sqlalchemy' would shadow the sqlalchemy package this project",
+    "tests": "'tests' would shadow the project's own tests package",
     "": "Enter a package name",
 }
 
@@ -122,3 +126,44 @@ def test_real_copier_refuses_a_bad_name_and_writes_nothing(tmp_path):
         "'my-app' is not a valid package name" in result.stderr.strip().splitlines()[-1]
     )
     assert not (tmp_path / "app").exists()
+
+
+@pytest.mark.parametrize("name", ["myapp_DATABASE_URL", "db_url", "_DB"])
+def test_any_valid_variable_name_is_accepted(copie, name):
+    result = copie.copy(extra_answers={"database_url_env": name})
+
+    assert result.exit_code == 0, result.exception
+    db_py = (result.project_dir / "myapp/db.py").read_text()
+    assert f'DATABASE_URL_ENV = "{name}"' in db_py
+
+
+@pytest.mark.parametrize("name", ["1DB", "MY-URL", "DB URL", ""])
+def test_invalid_variable_names_are_refused(copie, name):
+    result = copie.copy(extra_answers={"database_url_env": name})
+
+    assert result.exit_code != 0
+    assert f"'{name}' is not a usable variable name" in str(result.exception)
+
+
+def test_git_ignores_databases_and_their_backups(rendered, tmp_path):
+    root, _ = rendered["default"]
+    project = tmp_path / "project"
+    shutil.copytree(root, project)
+    subprocess.run(["git", "init", "--quiet"], cwd=project, check=True)
+    data = [
+        "main.db",
+        "main.db-wal",
+        "main.db.8c4e2d6a1b57.20261125T120000000000Z.bak",
+        "main.db.8c4e2d6a1b57.20261125T120000000000Z.bak.partial",
+        "local.sqlite",
+        "local.sqlite3",
+    ]
+    for name in [*data, "notes.txt"]:
+        (project / name).write_text("x")
+
+    ignored = subprocess.run(
+        ["git", "check-ignore", *data, "notes.txt"],
+        cwd=project, capture_output=True, text=True, check=False,
+    ).stdout.split()  # fmt: skip
+
+    assert ignored == data
