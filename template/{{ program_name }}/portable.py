@@ -178,6 +178,9 @@ class EnumTypeOp(ops.MigrateOperation):
     def reverse(self) -> "EnumTypeOp":
         return EnumTypeOp("drop" if self.action == "create" else "create", self.enum)
 
+    def to_diff_tuple(self) -> tuple:
+        return (f"{self.action}_enum_type", self.enum.name)  # for `alembic check`
+
 
 @renderers.dispatch_for(EnumTypeOp)
 def _render_enum_type(autogen_context: AutogenContext, op: EnumTypeOp) -> str:
