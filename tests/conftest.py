@@ -1,5 +1,7 @@
 """Shared fixtures: each project is rendered once, and one venv holds them all."""
 
+import fcntl
+import json
 import os
 import shutil
 import sqlite3
@@ -99,6 +101,14 @@ class Project:
         return Project(destination / self.path.name, self.answers, self.venv, home)
 
 
+def without_root_privileges(command):
+    """Root writes anywhere: drop the capabilities that let it ignore permissions."""
+    if os.geteuid() != 0:
+        return command
+    drop = "-dac_override,-dac_read_search"
+    return ["setpriv", f"--inh-caps={drop}", f"--bounding-set={drop}", *command]
+
+
 def uv(*args: str) -> None:
     subprocess.run(
         [str(TOOLS / "uv"), *args],
@@ -107,53 +117,88 @@ def uv(*args: str) -> None:
     )
 
 
+def once_per_run(tmp_path_factory, name: str, build: Callable[[Path], object]):
+    """Build `name` once for the whole run, however many xdist workers share it: the
+    first to arrive builds it in a folder of its own, under a lock, and every worker
+    reads what it built. `build` returns something JSON can carry."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's folder, above each worker's own
+    done = root / f"{name}.json"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            folder = root / name
+            folder.mkdir()
+            done.write_text(json.dumps(build(folder)))
+    return json.loads(done.read_text())
+
+
 @pytest.fixture(scope="session")
-def rendered(copie_session) -> dict[str, Path]:
-    """Render every variant once, from the checkout's HEAD."""
-    paths = {}
-    for name, answers in VARIANTS.items():
-        result = copie_session.copy(extra_answers=answers)
-        assert result.exit_code == 0, result.exception
-        paths[name] = (result.project_dir, result.answers)
-    return paths
+def rendered(copie_session, tmp_path_factory) -> dict[str, tuple[Path, dict]]:
+    """Render every variant once per run, from the checkout's HEAD."""
+
+    def render(folder: Path) -> dict:
+        paths = {}
+        for name, answers in VARIANTS.items():
+            result = copie_session.copy(extra_answers=answers)
+            assert result.exit_code == 0, result.exception
+            # Out of pytest-copie's folder, which goes when its worker is done.
+            project = folder / result.answers["program_name"]
+            shutil.copytree(result.project_dir, project)
+            paths[name] = (str(project), result.answers)
+        return paths
+
+    built = once_per_run(tmp_path_factory, "rendered", render)
+    return {name: (Path(path), answers) for name, (path, answers) in built.items()}
 
 
 @pytest.fixture(scope="session")
 def venv(rendered, tmp_path_factory) -> Path:
     """One venv with every rendered project installed, editable, with its dev extras."""
-    path = tmp_path_factory.mktemp("venv") / ".venv"
-    uv("venv", "--quiet", "--python", sys.executable, str(path))
-    editables = [
-        f"--editable={project}[dev,postgres]" for project, _ in rendered.values()
-    ]
-    uv(
-        "pip",
-        "install",
-        "--quiet",
-        "--python",
-        str(path / "bin" / "python"),
-        *editables,
-    )
-    return path
+
+    def install(folder: Path) -> str:
+        path = folder / ".venv"
+        uv("venv", "--quiet", "--python", sys.executable, str(path))
+        editables = [
+            f"--editable={project}[dev,postgres]" for project, _ in rendered.values()
+        ]
+        python = str(path / "bin" / "python")
+        uv("pip", "install", "--quiet", "--python", python, *editables)
+        return str(path)
+
+    return Path(once_per_run(tmp_path_factory, "venv", install))
 
 
 @pytest.fixture(scope="session")
-def wheel(rendered, tmp_path_factory) -> Path:
-    """The default project's wheel, built as a user would publish it."""
-    dist = tmp_path_factory.mktemp("dist")
-    project, _ = rendered["default"]
-    uv("build", "--quiet", "--wheel", "--out-dir", str(dist), str(project))
-    (built,) = dist.glob("*.whl")
-    return built
+def wheel(rendered, venv, tmp_path_factory) -> Path:
+    """The default project's wheel, built with the command its README gives, from the
+    tools its [dev] extra installs."""
+
+    def build(dist: Path) -> str:
+        project, _ = rendered["default"]
+        subprocess.run(
+            [str(venv / "bin/python"), "-m", "build", "--wheel", "--outdir", str(dist)],
+            cwd=project, check=True, capture_output=True,
+        )  # fmt: skip
+        (built,) = dist.glob("*.whl")
+        return str(built)
+
+    return Path(once_per_run(tmp_path_factory, "wheel", build))
 
 
 @pytest.fixture(scope="session")
 def runtime_venv(wheel, tmp_path_factory) -> Path:
     """A fresh venv holding only the wheel and its runtime dependencies: no dev tools."""
-    venv = tmp_path_factory.mktemp("runtime") / ".venv"
-    uv("venv", "--quiet", "--python", sys.executable, str(venv))
-    uv("pip", "install", "--quiet", "--python", str(venv / "bin/python"), str(wheel))
-    return venv
+
+    def install(folder: Path) -> str:
+        venv = folder / ".venv"
+        uv("venv", "--quiet", "--python", sys.executable, str(venv))
+        python = str(venv / "bin/python")
+        uv("pip", "install", "--quiet", "--python", python, str(wheel))
+        return str(venv)
+
+    return Path(once_per_run(tmp_path_factory, "runtime", install))
 
 
 @pytest.fixture(scope="session")
@@ -184,12 +229,21 @@ def sqlite_query(path: Path, sql: str) -> list[tuple]:
         return sorted(connection.execute(sql).fetchall())
 
 
+def sqlite_execute(path: Path, sql: str) -> None:
+    connection = sqlite3.connect(path)
+    try:
+        connection.executescript(sql)
+    finally:
+        connection.close()
+
+
 @dataclass
 class Database:
     """A fresh, empty database for one test, and how to look inside it."""
 
     url: str
     query: Callable[[str], list[tuple]]
+    execute: Callable[[str], None]
     tables_sql: str
     schema_sql: str
 
@@ -214,6 +268,7 @@ def new_database(kind: str, folder: Path, postgres: PostgresServer | None) -> Da
         return Database(
             url=f"sqlite:///{path}",
             query=lambda sql: sqlite_query(path, sql),
+            execute=lambda sql: sqlite_execute(path, sql),
             tables_sql="SELECT name FROM sqlite_master WHERE type = 'table'",
             schema_sql="SELECT type, name, sql FROM sqlite_master",
         )
@@ -222,6 +277,7 @@ def new_database(kind: str, folder: Path, postgres: PostgresServer | None) -> Da
     return Database(
         url=postgres.url(name),
         query=lambda sql: postgres.query(name, sql),
+        execute=lambda sql: postgres.admin(sql, database=name),
         tables_sql="SELECT table_name FROM information_schema.tables"
         " WHERE table_schema = 'public'",
         schema_sql="SELECT table_name, column_name, data_type"

@@ -95,9 +95,9 @@ class PostgresServer:
             **options,
         )
 
-    def admin(self, *statements: str) -> None:
+    def admin(self, *statements: str, database: str = "postgres") -> None:
         """Run statements as the superuser, outside any transaction."""
-        with self.connect(autocommit=True) as connection:
+        with self.connect(database, autocommit=True) as connection:
             for statement in statements:
                 connection.execute(statement)
 

@@ -1,13 +1,12 @@
 """The safety net for local data: SQLite backups before migrating, and revisions that
 say when they destroy data."""
 
-import os
 import shutil
 import subprocess
 
-from conftest import INVOICE_MODEL, add_invoice_model
+from conftest import INVOICE_MODEL, add_invoice_model, without_root_privileges
 from conftest import sqlite_query as query
-from test_safe_migrations import MIGRATE, SEED_HEAD, add_revision, failed_lines
+from test_safe_migrations import MIGRATE, SEED_HEAD, add_revision, error_lines
 
 DROP_CREATE_DATE = """
 with op.batch_alter_table("account") as batch:
@@ -20,8 +19,13 @@ def sqlite_database(project):
     return path, project.env(MYAPP_DATABASE_URL=f"sqlite:///{path}")
 
 
-def bak_files(path):
-    return sorted(p.name for p in path.parent.glob(f"{path.name}.*.bak"))
+def backups(path):
+    """The revisions the database's backups were taken at, oldest first.
+
+    A backup is named <database>.<revision>.<UTC time>.bak, and the time sorts.
+    """
+    found = [p.name.split(".") for p in path.parent.glob(f"{path.name}.*.bak")]
+    return [revision for *_, revision, _, _ in sorted(found, key=lambda n: n[-2])]
 
 
 def test_a_backup_holds_the_data_a_revision_drops(project):
@@ -29,11 +33,14 @@ def test_a_backup_holds_the_data_a_revision_drops(project):
     project.run("alembic", "upgrade", "head", env=env)
     add_revision(project, "drop_date", DROP_CREATE_DATE)
 
-    project.run("alembic", "upgrade", "head", env=env)
+    upgrade = project.run("alembic", "upgrade", "head", env=env)
     dropped = query(path, "SELECT * FROM pragma_table_info('account')")
-    shutil.copy(path.with_name(f"app.db.{SEED_HEAD}.bak"), path)  # the restore
+    (backup,) = path.parent.glob("app.db.*.bak")
+    shutil.copy(backup, path)  # the restore
 
-    assert bak_files(path) == [f"app.db.{SEED_HEAD}.bak"]
+    assert backups(path) == [SEED_HEAD]
+    assert f"INFO  [myapp.run] Migrating sqlite:///{path}\n" in upgrade.stderr
+    assert f"INFO  [myapp.run] Backed up {path} to {backup}\n" in upgrade.stderr
     assert "create_date" not in str(dropped)
     assert query(path, "SELECT name, create_date FROM account") == [
         ("Ed Williams", "2007-05-27"),
@@ -50,25 +57,54 @@ def test_no_backup_for_a_fresh_database_or_a_start_with_nothing_to_do(project):
     project.run("python", "-c", MIGRATE, env=env)  # at head: the shortcut
     project.run("alembic", "upgrade", "head", env=env)  # at head: Alembic itself
 
-    assert bak_files(path) == []
+    assert backups(path) == []
+
+
+# Revision ids whose order by name is the reverse of their order in the history, as
+# real hex ids may be: pruning by name would keep the wrong three.
+STEPS = ["f5a1", "e4b2", "d3c3", "c2d4", "b1e5"]
 
 
 def test_the_newest_three_backups_are_kept(project):
     path, env = sqlite_database(project)
     project.run("alembic", "upgrade", "head", env=env)
     down = SEED_HEAD
-    for step in range(1, 6):
-        add_revision(project, f"step{step}", "pass", down_revision=down)
-        down = f"step{step}"
+    for step in STEPS:
+        add_revision(project, step, "pass", down_revision=down)
+        down = step
 
-    for _ in range(5):
+    for _ in STEPS:
         project.run("alembic", "upgrade", "+1", env=env)
 
-    assert bak_files(path) == [
-        "app.db.step2.bak",
-        "app.db.step3.bak",
-        "app.db.step4.bak",
-    ]
+    assert backups(path) == ["e4b2", "d3c3", "c2d4"]
+
+
+def test_a_backup_is_never_overwritten(project):
+    path, env = sqlite_database(project)
+    project.run("alembic", "upgrade", "3f1a9c2b7d10", env=env)
+
+    project.run("alembic", "upgrade", "head", env=env)
+    project.run("alembic", "downgrade", "-1", env=env)
+    project.run("alembic", "upgrade", "head", env=env)
+
+    assert backups(path) == ["3f1a9c2b7d10", SEED_HEAD, "3f1a9c2b7d10"]
+
+
+def test_only_a_run_that_backs_up_removes_old_backups(project):
+    path, env = sqlite_database(project)
+    project.run("alembic", "upgrade", "3f1a9c2b7d10", env=env)
+    for hour in range(5):  # five older backups, from an earlier life of the file
+        stamp = f"2026010{hour + 1}T000000000000Z"
+        shutil.copy(path, path.with_name(f"app.db.0ld{hour}.{stamp}.bak"))
+
+    project.run("alembic", "current", env=env)
+    project.run("python", "-m", "myapp", "db", "history", env=env)
+    project.run("alembic", "stamp", "3f1a9c2b7d10", env=env)
+    kept_by_others = backups(path)
+    project.run("alembic", "upgrade", "head", env=env)
+
+    assert kept_by_others == ["0ld0", "0ld1", "0ld2", "0ld3", "0ld4"]
+    assert backups(path) == ["0ld3", "0ld4", "3f1a9c2b7d10"]
 
 
 def test_backups_can_be_switched_off(project):
@@ -80,7 +116,7 @@ def test_backups_can_be_switched_off(project):
         "alembic", "upgrade", "head", env={**env, "MYAPP_MIGRATION_BACKUP": "0"}
     )
 
-    assert bak_files(path) == []
+    assert backups(path) == []
     assert query(path, "SELECT version_num FROM alembic_version") == [("drop_date",)]
 
 
@@ -96,15 +132,7 @@ def test_starters_together_make_one_backup(project):
     ]
 
     assert [starter.wait(timeout=120) for starter in starters] == [0] * 6
-    assert bak_files(path) == [f"app.db.{SEED_HEAD}.bak"]
-
-
-def without_root_privileges(command):
-    """Root writes anywhere: drop the capabilities that let it ignore permissions."""
-    if os.geteuid() != 0:
-        return command
-    drop = "-dac_override,-dac_read_search"
-    return ["setpriv", f"--inh-caps={drop}", f"--bounding-set={drop}", *command]
+    assert backups(path) == [SEED_HEAD]
 
 
 def test_a_failed_backup_stops_the_run_and_changes_nothing(project, tmp_path):
@@ -130,7 +158,7 @@ def test_a_failed_backup_stops_the_run_and_changes_nothing(project, tmp_path):
         folder.chmod(0o755)
 
     assert result.returncode != 0
-    (failed,) = failed_lines(result)
+    (failed,) = error_lines(result)
     assert failed.startswith(f"FAILED: Could not back up {path} before migrating")
     assert "so nothing was migrated" in failed and "MYAPP_MIGRATION_BACKUP=0" in failed
     assert path.read_bytes() == before
@@ -146,6 +174,12 @@ def autogenerate(project, env, message):
     return path.read_text(), result.stderr
 
 
+def marked(text):
+    """The DESTRUCTIVE comments in a revision's upgrade."""
+    upgrade = text.split("def upgrade")[1].split("def downgrade")[0]
+    return [line.strip() for line in upgrade.splitlines() if "# DESTRUCTIVE" in line]
+
+
 def test_removing_a_model_gives_a_marked_revision_and_a_warning(project):
     _, env = sqlite_database(project)
     project.run("alembic", "upgrade", "head", env=env)
@@ -158,13 +192,17 @@ def test_removing_a_model_gives_a_marked_revision_and_a_warning(project):
     text, stderr = autogenerate(project, env, "remove invoice")
 
     upgrade = text.split("def upgrade")[1].split("def downgrade")[0]
-    assert "# DESTRUCTIVE: drops table invoice and all its rows\n" in upgrade
+    # Its index goes too, but that loses no data of its own.
+    assert marked(text) == ["# DESTRUCTIVE: drops table invoice and all its rows"]
     assert upgrade.index("DESTRUCTIVE: drops table invoice") < upgrade.index(
         'op.drop_table("invoice")'
     )
-    assert "# DESTRUCTIVE: drops index ix_invoice_note on invoice" in upgrade
+    assert "drop_index" in upgrade
     assert "DESTRUCTIVE" not in text.split("def downgrade")[1]
-    assert "This revision destroys data: it drops table invoice" in stderr
+    assert (
+        "WARNING [myapp.destructive] Destroys data: drops table invoice and all its rows."
+        in stderr.splitlines()
+    )
 
 
 def test_adding_a_model_is_not_marked(project):
@@ -175,7 +213,41 @@ def test_adding_a_model_is_not_marked(project):
     text, stderr = autogenerate(project, env, "add invoice")
 
     assert 'op.create_table(\n        "invoice"' in text
-    assert "DESTRUCTIVE" not in text and "destroys data" not in stderr
+    assert "DESTRUCTIVE" not in text and "WARNING" not in stderr
+
+
+def test_only_changes_that_can_lose_values_are_marked(project):
+    """Narrowing a string is marked; widening one, or dropping a unique constraint or
+    an index, loses nothing and is not."""
+    _, env = sqlite_database(project)
+    models = project.path / "myapp/models.py"
+    add_invoice_model(models)
+    project.run("alembic", "upgrade", "head", env=env)
+    project.run("alembic", "revision", "--autogenerate", "-m", "add invoice", env=env)
+    project.run("alembic", "upgrade", "head", env=env)
+    models.write_text(
+        models.read_text()
+        .replace("String(20), unique=True)", "String(7))")
+        .replace("String(20), index=True)", "String(50))")
+    )
+
+    text, stderr = autogenerate(project, env, "change invoice")
+    project.run("alembic", "upgrade", "head", env=env)
+
+    assert "drop_constraint" in text and "drop_index" in text
+    assert marked(text) == [
+        (
+            "# DESTRUCTIVE: changes invoice.number from VARCHAR(20) to VARCHAR(7): what "
+            "does not fit is lost"
+        )
+    ]
+    assert [line for line in stderr.splitlines() if "WARNING" in line] == [
+        (
+            "WARNING [myapp.destructive] Destroys data: changes invoice.number from "
+            "VARCHAR(20) to VARCHAR(7): what does not fit is lost."
+        )
+    ]
+    project.run("alembic", "check", env=env)
 
 
 def test_a_column_rename_is_marked_with_the_real_rename(project):
@@ -183,14 +255,55 @@ def test_a_column_rename_is_marked_with_the_real_rename(project):
     project.run("alembic", "upgrade", "head", env=env)
     models = project.path / "myapp/models.py"
     models.write_text(
-        models.read_text().replace("    name: Mapped", "    full_name: Mapped")
+        models.read_text()
+        .replace("    name: Mapped", "    full_name: Mapped")
+        .replace("    create_date: Mapped[date]", "    joined: Mapped[str]")
     )
 
     text, stderr = autogenerate(project, env, "rename name")
 
-    assert "# DESTRUCTIVE: drops column account.name and its data\n" in text
+    assert sorted(marked(text)) == [
+        "# DESTRUCTIVE: drops column account.create_date and its data",
+        "# DESTRUCTIVE: drops column account.name and its data",
+    ]
+    # A string can have been renamed to a string, not a date.
+    assert "# If name was renamed to full_name," in text
     assert (
         '# batch_op.alter_column("name", new_column_name="full_name") to keep the data.'
         in text
     )
+    assert "If create_date was renamed" not in text
+    assert "If name was renamed to joined" in text
     assert "drops column account.name and its data (a rename?" in stderr
+
+
+def test_a_table_rename_written_from_the_hint_leaves_check_clean(project):
+    _, env = sqlite_database(project)
+    models = project.path / "myapp/models.py"
+    add_invoice_model(models)
+    project.run("alembic", "upgrade", "head", env=env)
+    project.run("alembic", "revision", "--autogenerate", "-m", "add invoice", env=env)
+    project.run("alembic", "upgrade", "head", env=env)
+    models.write_text(models.read_text().replace('"invoice"', '"bill"'))
+
+    text, _ = autogenerate(project, env, "rename invoice")
+    (path,) = (project.path / "myapp/migrations/versions").glob("*_rename_invoice.py")
+    hint = text.split("# If invoice was renamed to bill")[1].split("op.drop_table")[0]
+    # The comment's code, with its own indentation.
+    code = [line.strip().removeprefix("#")[1:] for line in hint.splitlines()]
+    block = code[code.index('with op.batch_alter_table("bill") as batch_op:') :]
+    path.write_text(
+        text.split("def upgrade")[0]
+        + 'def upgrade() -> None:\n    op.rename_table("invoice", "bill")\n'
+        + "".join(f"    {line}\n" for line in block if line)
+        + "\n\ndef downgrade() -> None:\n    pass\n"
+    )
+    project.run("alembic", "upgrade", "head", env=env)
+
+    assert [line.strip() for line in block[1:] if line] == [
+        'batch_op.drop_index("ix_invoice_note")',
+        'batch_op.create_index("ix_bill_note", ["note"])',
+        'batch_op.drop_constraint("uq_invoice_number", type_="unique")',
+        'batch_op.create_unique_constraint("uq_bill_number", ["number"])',
+    ]
+    project.run("alembic", "check", env=env)

@@ -1,6 +1,7 @@
 """The true end-to-end path: build the wheel, install it (not editable) into a fresh
 venv, and migrate from an empty directory, far from any alembic.ini."""
 
+import re
 import zipfile
 
 import pytest
@@ -79,16 +80,20 @@ def test_an_unknown_action_prints_usage_and_exits_2(installed):
 def test_help_lists_the_actions(installed):
     result = installed.run("myapp", "db", "--help")
 
-    for action in [
+    # Each action opens its own line of the list, before its help text.
+    assert re.findall(r"^ {4}(\w+)(?: |$)", result.stdout, re.MULTILINE) == [
         "upgrade",
         "downgrade",
+        "stamp",
         "current",
         "history",
+        "show",
         "heads",
+        "branches",
         "check",
         "revision",
-    ]:
-        assert action in result.stdout
+        "merge",
+    ]
     assert "MYAPP_DATABASE_URL" in result.stdout
 
 
@@ -98,12 +103,12 @@ def test_a_bad_url_is_one_line(installed):
     result = installed.run("myapp", "db", "upgrade", env=env, check=False)
 
     assert result.returncode == 255  # Alembic's own exit status for a failed command
-    assert result.stdout.strip() == f"FAILED: {MALFORMED_ERROR}"
-    assert "Traceback" not in result.stderr and "s3cret" not in result.stderr
+    assert (result.stdout + result.stderr).strip() == f"FAILED: {MALFORMED_ERROR}"
 
 
 def test_revision_needs_a_checkout(installed):
     result = installed.run("myapp", "db", "revision", "-m", "x", check=False)
 
     assert result.returncode == 255
-    assert "`db revision` is for a checkout of the project" in result.stdout
+    assert result.stdout.startswith("FAILED: No ")
+    assert result.stdout.endswith("`db revision` is for a project checkout.\n")

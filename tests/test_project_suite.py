@@ -36,3 +36,23 @@ def test_project_test_suite_passes_on_postgres(projects, postgres):
     assert postgres.query(
         "project_suite", "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
     ) == [("account",), ("alembic_version",)]
+
+
+def test_the_test_variable_is_named_in_its_errors(projects):
+    """The project's tests read TEST_<VAR>, so that is the variable an error names."""
+    project = projects["default"]
+    url = (
+        "postgresql+pg8000://app:secret@127.0.0.1:1/app_test"  # a driver not installed
+    )
+    env = project.env(TEST_MYAPP_DATABASE_URL=url)
+
+    result = project.run(
+        "python", "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
+        "tests/test_migrations.py", env=env, check=False,
+    )  # fmt: skip
+
+    assert result.returncode != 0
+    assert (
+        "myapp.db.DatabaseError: TEST_MYAPP_DATABASE_URL needs the Python driver "
+        "'pg8000', which is not installed." in result.stdout
+    )

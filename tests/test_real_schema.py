@@ -18,6 +18,9 @@ from pathlib import Path
 import pytest
 from conftest import Project, new_database
 
+# Its tests share a module-scoped fixture: one process runs them all.
+pytestmark = pytest.mark.xdist_group("real_schema")
+
 RICH_MODELS = Path(__file__).with_name("rich_models.py")
 VERSIONS = "myapp/migrations/versions"
 

@@ -14,6 +14,9 @@ from pathlib import Path
 import pytest
 from conftest import TEMPLATE, TOOLS, add_invoice_model
 
+# Its tests share a module-scoped fixture: one process runs them all.
+pytestmark = pytest.mark.xdist_group("update")
+
 ENV_PY = "template/{{ program_name }}/migrations/env.py.jinja"
 MODELS_PY = "template/{{ program_name }}/models.py.jinja"
 V2_FIX = "# Fixed in v2: a template change that must reach every project."
@@ -249,3 +252,25 @@ def test_released_revision_files_never_change():
     }
 
     assert current == released
+
+
+def test_a_conflict_exits_0_shows_as_uu_and_the_give_up_recipe_works(
+    template, tmp_path
+):
+    """What the READMEs promise about a conflicting update, run as they say."""
+    project = start_project(template, tmp_path)
+    env_py = project / "myapp/migrations/env.py"
+    edit(env_py, "config = context.config\n", "config = context.config  # ours\n")
+    git("commit", "--quiet", "-am", "Our own env.py tweak", cwd=project)
+    before = env_py.read_bytes()
+
+    result = update(project)
+    status = git("status", "--porcelain", cwd=project)
+    conflicted = env_py.read_text()
+    run("bash", "-c", "git reset --hard && git clean -fd", cwd=project)
+
+    assert result.returncode == 0
+    assert "UU myapp/migrations/env.py" in status.splitlines()
+    assert "<<<<<<< before updating" in conflicted and V2_FIX in conflicted
+    assert git("status", "--porcelain", cwd=project) == ""
+    assert env_py.read_bytes() == before

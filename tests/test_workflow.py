@@ -4,6 +4,7 @@ import re
 import stat
 import textwrap
 
+import pytest
 from conftest import add_invoice_model
 from conftest import sqlite_query as query
 
@@ -58,7 +59,7 @@ def test_autogenerate_sees_a_new_model(project):
 
     assert len(new) == 1
     assert re.fullmatch(
-        r"\d{4}_\d\d_\d\d_\d{4}-[0-9a-f]{12}_add_invoice\.py", new[0].name
+        r"\d{4}_\d\d_\d\d_\d{6}-[0-9a-f]{12}_add_invoice\.py", new[0].name
     )
     text = new[0].read_text()
     for expected in [
@@ -234,6 +235,84 @@ def test_db_command_writes_and_checks_revisions_in_a_checkout(project):
     project.run("python", "-m", "myapp", "db", "revision", "--autogenerate",
                 "-m", "nothing", env=env)  # fmt: skip
 
-    assert re.fullmatch(r"\d{4}_\d\d_\d\d_\d{4}-[0-9a-f]{12}_add_invoice\.py", new.name)
+    assert re.fullmatch(r"\d{4}_\d\d_\d\d_\d{6}-[0-9a-f]{12}_add_invoice\.py", new.name)
     assert check.returncode == 0
     assert sorted(versions.iterdir()) == before
+
+
+@pytest.mark.parametrize(
+    "command", [["upgrade", "head"], ["current"], ["history"], ["check"]]
+)
+def test_the_db_command_prints_what_alembic_prints(project, command):
+    path, env = database(project)
+    outputs = []
+
+    for program in (["alembic"], ["python", "-m", "myapp", "db"]):
+        path.unlink(missing_ok=True)
+        if command != ["upgrade", "head"]:
+            project.run("alembic", "upgrade", "head", env=env)
+        outputs.append(project.run(*program, *command, env=env))
+
+    alembic, ours = outputs
+    assert (ours.stdout, ours.stderr) == (alembic.stdout, alembic.stderr)
+    assert "plugin" not in ours.stderr
+
+
+HOST_AT_INFO = """
+import logging
+
+from myapp.db import migrate
+
+logging.basicConfig(level=logging.INFO, format="%(levelname)s [%(name)s] %(message)s")
+migrate()
+"""
+
+
+def test_migrate_tells_a_host_at_info_what_alembic_tells_and_no_more(project):
+    path, env = database(project)
+
+    result = project.run("python", "-c", HOST_AT_INFO, env=env)
+
+    assert result.stderr.splitlines() == [
+        "INFO [alembic.runtime.migration] Context impl SQLiteImpl.",
+        "INFO [alembic.runtime.migration] Will assume transactional DDL.",
+        f"INFO [myapp.run] Migrating sqlite:///{path}",
+        (
+            "INFO [alembic.runtime.migration] Running upgrade  -> 3f1a9c2b7d10, "
+            "Create the account table"
+        ),
+        (
+            "INFO [alembic.runtime.migration] Running upgrade 3f1a9c2b7d10 -> "
+            "8c4e2d6a1b57, Seed example accounts"
+        ),
+    ]
+
+
+def test_branches_are_merged_stamped_and_shown_from_the_db_command(project):
+    _, env = database(project)
+
+    def db(*args):
+        return project.run("python", "-m", "myapp", "db", *args, env=env).stdout
+
+    project.run("python", "-m", "myapp", "db", "upgrade", env=env)
+    for name in ("alice", "bob"):  # two developers, two revisions on the same head
+        project.run("alembic", "revision", "-m", f"{name} work",
+                    "--head", "8c4e2d6a1b57", "--splice", env=env)  # fmt: skip
+    heads = db("heads")
+    branches = db("branches")
+    two_heads = project.run(
+        "python", "-m", "myapp", "db", "upgrade", env=env, check=False
+    )
+    db("merge", "heads", "-m", "join work")
+    (merge,) = (project.path / "myapp/migrations/versions").glob("*_join_work.py")
+    merge_id = merge.name.split("-")[1].split("_")[0]
+    db("upgrade")
+    shown = db("show", merge_id)
+    db("stamp", "8c4e2d6a1b57")
+    stamped = db("current")
+
+    assert heads.count("(head)") == 2
+    assert "8c4e2d6a1b57 (branchpoint)" in branches
+    assert two_heads.returncode == 255 and "Multiple head revisions" in two_heads.stdout
+    assert f"Rev: {merge_id} (head) (mergepoint)" in shown
+    assert stamped.split() == ["8c4e2d6a1b57", "(branchpoint)"]
