@@ -9,7 +9,8 @@ import logging
 
 from alembic.runtime.migration import MigrationContext
 
-from {{ program_name }} import backup, db
+from . import backup, sqlite
+from .errors import one_line
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +44,10 @@ class Run:
 
     def failure(self, error: Exception) -> str:
         """One line for a database error that ended the run."""
-        reason = db.explain(error, self.url)
+        reason = sqlite.explain(error, self.url)
         if self.migrating:
-            reason = reason or db.one_line(error)
-            return f"Migration failed and was rolled back: {reason}"
-        return reason or f"Could not read {self.where}: {db.one_line(error)}"
+            return f"Migration failed and was rolled back: {reason or one_line(error)}"
+        return reason or f"Could not read {self.where}: {one_line(error)}"
 
     def succeeded(self) -> None:
         if self.backup:  # only a run that made a backup makes room for it
