@@ -164,7 +164,8 @@ def venv(rendered, tmp_path_factory) -> Path:
             f"--editable={project}[dev,postgres]" for project, _ in rendered.values()
         ]
         python = str(path / "bin" / "python")
-        uv("pip", "install", "--quiet", "--python", python, *editables)
+        # asyncpg is the README's documented option beside psycopg; test it too.
+        uv("pip", "install", "--quiet", "--python", python, *editables, "asyncpg")
         return str(path)
 
     return Path(once_per_run(tmp_path_factory, "venv", install))

@@ -39,8 +39,8 @@ def test_a_backup_holds_the_data_a_revision_drops(project):
     shutil.copy(backup, path)  # the restore
 
     assert backups(path) == [SEED_HEAD]
-    assert f"INFO  [myapp.run] Migrating sqlite:///{path}\n" in upgrade.stderr
-    assert f"INFO  [myapp.run] Backed up {path} to {backup}\n" in upgrade.stderr
+    assert f"INFO  [myapp.db.run] Migrating sqlite:///{path}\n" in upgrade.stderr
+    assert f"INFO  [myapp.db.run] Backed up {path} to {backup}\n" in upgrade.stderr
     assert "create_date" not in str(dropped)
     assert query(path, "SELECT name, create_date FROM account") == [
         ("Ed Williams", "2007-05-27"),
@@ -200,7 +200,7 @@ def test_removing_a_model_gives_a_marked_revision_and_a_warning(project):
     assert "drop_index" in upgrade
     assert "DESTRUCTIVE" not in text.split("def downgrade")[1]
     assert (
-        "WARNING [myapp.destructive] Destroys data: drops table invoice and all its rows."
+        "WARNING [myapp.db.destructive] Destroys data: drops table invoice and all its rows."
         in stderr.splitlines()
     )
 
@@ -243,7 +243,7 @@ def test_only_changes_that_can_lose_values_are_marked(project):
     ]
     assert [line for line in stderr.splitlines() if "WARNING" in line] == [
         (
-            "WARNING [myapp.destructive] Destroys data: changes invoice.number from "
+            "WARNING [myapp.db.destructive] Destroys data: changes invoice.number from "
             "VARCHAR(20) to VARCHAR(7): what does not fit is lost."
         )
     ]

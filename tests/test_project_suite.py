@@ -53,6 +53,6 @@ def test_the_test_variable_is_named_in_its_errors(projects):
 
     assert result.returncode != 0
     assert (
-        "myapp.db.DatabaseError: TEST_MYAPP_DATABASE_URL needs the Python driver "
+        "myapp.db.DatabaseError: TEST_MYAPP_DATABASE_URL needs the Python package "
         "'pg8000', which is not installed." in result.stdout
     )

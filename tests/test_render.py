@@ -52,7 +52,8 @@ def test_defaults_give_the_example_project(rendered):
     assert answers["program_name"] == "myapp"
     assert answers["database_url_env"] == "MYAPP_DATABASE_URL"
     assert (
-        'DATABASE_URL_ENV = "MYAPP_DATABASE_URL"' in (root / "myapp/db.py").read_text()
+        'DATABASE_URL_ENV = "MYAPP_DATABASE_URL"'
+        in (root / "myapp/db/url.py").read_text()
     )
     assert "class Account(Base)" in (root / "myapp/models.py").read_text()
     assert versions == [
@@ -79,9 +80,9 @@ def test_without_example_data_the_history_starts_with_an_empty_revision(rendered
 def test_custom_variable_name_is_used_everywhere(rendered):
     root, _ = rendered["custom_env"]
 
-    assert 'DATABASE_URL_ENV = "TRACKER_DB"' in (root / "tracker/db.py").read_text()
+    assert 'DATABASE_URL_ENV = "TRACKER_DB"' in (root / "tracker/db/url.py").read_text()
     assert "TRACKER_DB" in (root / "README.md").read_text()
-    assert "TRACKER_DATABASE_URL" not in (root / "tracker/db.py").read_text()
+    assert "TRACKER_DATABASE_URL" not in (root / "tracker/db/url.py").read_text()
 
 
 @pytest.mark.parametrize("name", BAD_NAMES)
@@ -133,7 +134,7 @@ def test_any_valid_variable_name_is_accepted(copie, name):
     result = copie.copy(extra_answers={"database_url_env": name})
 
     assert result.exit_code == 0, result.exception
-    db_py = (result.project_dir / "myapp/db.py").read_text()
+    db_py = (result.project_dir / "myapp/db/url.py").read_text()
     assert f'DATABASE_URL_ENV = "{name}"' in db_py
 
 

@@ -141,7 +141,7 @@ def test_a_template_fix_arrives_and_the_users_work_stays(template, tmp_path, pro
     alembic = projects["default"].venv / "bin/alembic"
     run_env = {**os.environ, **env}
     # The user's work: a model and its migration, a README section, a line in a file the
-    # template owns (db.py), and a file of their own.
+    # template owns (cli.py, where a program's own commands go), and a file of their own.
     subprocess.run([alembic, "upgrade", "head"], cwd=project, env=run_env, check=True)
     add_invoice_model(project / "myapp/models.py")
     subprocess.run(
@@ -153,8 +153,8 @@ def test_a_template_fix_arrives_and_the_users_work_stays(template, tmp_path, pro
         "## Set up",
         "## Our team's notes\n\nShip it.\n\n## Set up",
     )
-    with (project / "myapp/db.py").open("a") as db_py:
-        db_py.write('\n\nAPP_NAME = "invoices"\n')
+    with (project / "myapp/cli.py").open("a") as cli_py:
+        cli_py.write('\n\nAPP_NAME = "invoices"\n')
     (project / "myapp/invoices.py").write_text('"""Invoicing, our own code."""\n')
     git("add", "-A", cwd=project)
     git("commit", "--quiet", "-m", "Add invoices", cwd=project)
@@ -167,7 +167,7 @@ def test_a_template_fix_arrives_and_the_users_work_stays(template, tmp_path, pro
     assert snapshot(project, ours) == before
     assert len([name for name in ours if "add_invoice" in name]) == 1
     assert "## Our team's notes" in (project / "README.md").read_text()
-    assert 'APP_NAME = "invoices"' in (project / "myapp/db.py").read_text()
+    assert 'APP_NAME = "invoices"' in (project / "myapp/cli.py").read_text()
     assert V2_MODELS not in (project / "myapp/models.py").read_text()
     assert leftovers(project) == []
     assert "_commit: v2" in (project / ".copier-answers.yml").read_text()

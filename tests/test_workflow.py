@@ -276,7 +276,7 @@ def test_migrate_tells_a_host_at_info_what_alembic_tells_and_no_more(project):
     assert result.stderr.splitlines() == [
         "INFO [alembic.runtime.migration] Context impl SQLiteImpl.",
         "INFO [alembic.runtime.migration] Will assume transactional DDL.",
-        f"INFO [myapp.run] Migrating sqlite:///{path}",
+        f"INFO [myapp.db.run] Migrating sqlite:///{path}",
         (
             "INFO [alembic.runtime.migration] Running upgrade  -> 3f1a9c2b7d10, "
             "Create the account table"
