@@ -5,6 +5,8 @@ whole fresh processes, interleaved, on a SQLite database:
 
 - `import sqlalchemy`, the floor every such program pays;
 - `migrate()` with the database already at head;
+- an async program's start at head, with `migrate()` called inside its event loop, and
+  with `await migrate_async()`, which runs it in a worker thread;
 - the Alembic note's snippet, `alembic.command.upgrade(Config("alembic.ini"), "head")`;
 - and, to check the shortcut costs nothing when there is work to do, both doing the
   full upgrade from an empty database.
@@ -68,6 +70,18 @@ def downgrade() -> None:
 '''
 
 MIGRATE = "from myapp.db import migrate; migrate()"
+# The same async program twice: only the call in its start-up differs.
+ASYNC_PROGRAM = """
+import asyncio
+from myapp.db import {name}
+
+async def start():
+    {call}
+
+asyncio.run(start())
+"""
+MIGRATE_IN_LOOP = ASYNC_PROGRAM.format(name="migrate", call="migrate()")
+MIGRATE_ASYNC = ASYNC_PROGRAM.format(name="migrate_async", call="await migrate_async()")
 NOTE_SNIPPET = (
     "from alembic.config import Config; import alembic.command; "
     "config = Config('alembic.ini'); config.attributes['configure_logger'] = False; "
@@ -120,6 +134,8 @@ def measure(python: Path, project: Path, runs: int) -> dict[str, float]:
         "import sqlalchemy": "import sqlalchemy",
         "migrate(), at head": MIGRATE,
         "note snippet, at head": NOTE_SNIPPET,
+        "async program: migrate(), at head": MIGRATE_IN_LOOP,
+        "async program: migrate_async(), at head": MIGRATE_ASYNC,
     }
     samples: dict[str, list[float]] = {name: [] for name in cases}
     samples |= {"migrate(), from empty": [], "note snippet, from empty": []}
@@ -183,6 +199,18 @@ def table(results: dict[int, dict[str, float]]) -> str:
     return "\n".join(lines)
 
 
+def async_table(results: dict[int, dict[str, float]]) -> str:
+    lines = [
+        "| revisions | `migrate()` inside the loop | `await migrate_async()` | ratio |",
+        "|---:|---:|---:|---:|",
+    ]
+    for size, r in results.items():
+        in_loop = r["async program: migrate(), at head"]
+        ours = r["async program: migrate_async(), at head"]
+        lines.append(f"| {size} | {ms(in_loop)} | {ms(ours)} | {ours / in_loop:.2f} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=9)
@@ -197,7 +225,11 @@ def main() -> None:
         f"# migrate() at start: whole-process timings\n\n"
         f"Medians of {args.runs} interleaved runs per cell, all measured in one run of "
         f"`benchmarks/migrate_at_start.py` on {time.strftime('%Y-%m-%d')}.\n"
-        f"Machine: {machine()}; {about}; SQLite.\n\n{table(results)}\n"
+        f"Machine: {machine()}; {about}; SQLite.\n\n{table(results)}\n\n"
+        "An async program starting at head, on the same databases: the whole process, "
+        "with `migrate()` called inside its event loop, and with `await "
+        "migrate_async()`.\n\n"
+        f"{async_table(results)}\n"
     )
     print(report)
     (ROOT / "benchmarks/results.md").write_text(report)
