@@ -274,3 +274,60 @@ def test_a_conflict_exits_0_shows_as_uu_and_the_give_up_recipe_works(
     assert "<<<<<<< before updating" in conflicted and V2_FIX in conflicted
     assert git("status", "--porcelain", cwd=project) == ""
     assert env_py.read_bytes() == before
+
+
+OLD_DB_PY = "template/{{ program_name }}/db.py.jinja"
+OLD_MODULES = ["db.py", "revisions.py", "backup.py", "destructive.py"]
+USE_THE_PUBLIC_API = """
+from sqlalchemy import text
+from myapp.db import DatabaseError, get_engine, get_url, migrate
+
+migrate()
+with get_engine().connect() as connection:
+    print(get_url().database, connection.scalar(text("SELECT count(*) FROM account")))
+print(issubclass(DatabaseError, RuntimeError))
+"""
+
+
+def test_an_update_from_the_single_module_layout_brings_the_db_package(
+    template, tmp_path, projects
+):
+    """Projects made before db/ had its machinery beside models.py, in db.py,
+    revisions.py, backup.py and destructive.py."""
+    deleted_in = git("log", "-1", "--format=%H", "--", OLD_DB_PY, cwd=template).strip()
+    git("tag", "--force", "single-module", f"{deleted_in}^", cwd=template)
+    project = render(template, tmp_path / "myapp", "single-module")
+    git("init", "--quiet", cwd=project)
+    git("add", "-A", cwd=project)
+    git("commit", "--quiet", "-m", "Start from the template", cwd=project)
+    before = [name for name in OLD_MODULES if (project / "myapp" / name).is_file()]
+    database = tmp_path / "dev.db"
+    env = {**os.environ, "MYAPP_DATABASE_URL": f"sqlite:///{database}"}
+    venv = projects["default"].venv
+    subprocess.run([venv / "bin/alembic", "upgrade", "head"], cwd=project, env=env,
+                   check=True, capture_output=True)  # fmt: skip
+    edit(
+        project / "README.md",
+        "## Set up",
+        "## Our team's notes\n\nShip it.\n\n## Set up",
+    )
+    with (project / "myapp/cli.py").open("a") as cli_py:
+        cli_py.write('\n\nAPP_NAME = "invoices"\n')
+    (project / "myapp/invoices.py").write_text('"""Invoicing, our own code."""\n')
+    git("add", "-A", cwd=project)
+    git("commit", "--quiet", "-m", "Our work", cwd=project)
+
+    update(project, "v1")
+    used = subprocess.run(
+        [venv / "bin/python", "-c", USE_THE_PUBLIC_API],
+        cwd=project, env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+
+    assert before == OLD_MODULES
+    assert [name for name in OLD_MODULES if (project / "myapp" / name).exists()] == []
+    assert (project / "myapp/db/__init__.py").is_file()
+    assert "## Our team's notes" in (project / "README.md").read_text()
+    assert 'APP_NAME = "invoices"' in (project / "myapp/cli.py").read_text()
+    assert (project / "myapp/invoices.py").is_file()
+    assert leftovers(project) == []
+    assert used.stdout.splitlines() == [f"{database} 3", "True"]
