@@ -331,3 +331,48 @@ def test_an_update_from_the_single_module_layout_brings_the_db_package(
     assert (project / "myapp/invoices.py").is_file()
     assert leftovers(project) == []
     assert used.stdout.splitlines() == [f"{database} 3", "True"]
+
+
+TEAM_FILES = [
+    ".github/workflows/ci.yml",
+    ".pre-commit-config.yaml",
+    ".squawk.toml",
+    "tests/test_accounts.py",
+]
+
+
+def test_a_project_from_before_the_team_files_receives_them(
+    template, tmp_path, projects
+):
+    """CI, pre-commit and the test sessions reach a project made before they existed;
+    the user's models, history and own files stay as they were."""
+    workflow = "template/.github/workflows/ci.yml.jinja"
+    added_in = git(
+        "log", "--diff-filter=A", "--format=%H", "--", workflow, cwd=template
+    )
+    git("tag", "--force", "before-team", f"{added_in.split()[-1]}^", cwd=template)
+    project = render(template, tmp_path / "myapp", "before-team")
+    git("init", "--quiet", cwd=project)
+    git("add", "-A", cwd=project)
+    git("commit", "--quiet", "-m", "Start from the template", cwd=project)
+    before = [name for name in TEAM_FILES if (project / name).exists()]
+    env = {**os.environ, "MYAPP_DATABASE_URL": f"sqlite:///{tmp_path / 'dev.db'}"}
+    alembic = projects["default"].venv / "bin/alembic"
+    subprocess.run([alembic, "upgrade", "head"], cwd=project, env=env, check=True)
+    add_invoice_model(project / "myapp/models.py")
+    subprocess.run(
+        [alembic, "revision", "--autogenerate", "-m", "add invoice"],
+        cwd=project, env=env, check=True, capture_output=True,
+    )  # fmt: skip
+    (project / "myapp/invoices.py").write_text('"""Invoicing, our own code."""\n')
+    git("add", "-A", cwd=project)
+    git("commit", "--quiet", "-m", "Add invoices", cwd=project)
+    ours = user_files(project) + ["myapp/invoices.py"]
+    snapshot_before = snapshot(project, ours)
+
+    update(project, "v1")
+
+    assert before == []
+    assert [name for name in TEAM_FILES if (project / name).is_file()] == TEAM_FILES
+    assert snapshot(project, ours) == snapshot_before
+    assert leftovers(project) == []

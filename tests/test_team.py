@@ -1,0 +1,257 @@
+"""Team-ready projects: the CI workflow, validated offline and every `run:` step run for
+real; the squawk lock lint; offline pre-commit hooks; the rolled-back test sessions."""
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+import yaml
+from conftest import TOOLS, Project, uv
+from pg_server import SUPERUSER_PASSWORD
+from test_safe_migrations import SEED_HEAD, add_revision
+
+WORKFLOW = ".github/workflows/ci.yml"
+# Where the workflow's postgres service listens, as its URLs spell it.
+SERVICE = "postgres:postgres@localhost:5432"
+
+
+def tool(name: str) -> str:
+    return str(TOOLS / name)
+
+
+def test_the_workflow_validates_offline(rendered):
+    root, _ = rendered["default"]
+    workflow = root / WORKFLOW
+
+    schema = subprocess.run(
+        [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
+         str(workflow)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    audit = subprocess.run(
+        [tool("zizmor"), "--offline", "--min-severity", "high", str(workflow)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+    assert schema.returncode == 0, schema.stdout + schema.stderr
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    assert "No findings to report" in audit.stdout
+
+
+@pytest.fixture
+def workflow_venv(projects, tmp_path):
+    """A venv with the project's dependencies already in it, so that the workflow's own
+    Install step runs against a warm cache, as on a runner with one."""
+    venv = tmp_path / "ci-venv"
+    uv("venv", "--quiet", "--seed", "--python", sys.executable, str(venv))
+    project = projects["default"].path
+    python = str(venv / "bin/python")
+    uv(
+        "pip",
+        "install",
+        "--quiet",
+        "--python",
+        python,
+        f"--editable={project}[dev,postgres]",
+    )
+    return venv
+
+
+def checkout(project: Project, destination) -> Project:
+    """A fresh clone of the project, as actions/checkout leaves it."""
+    copy = project.copy(destination)
+    for command in (
+        ["init", "--quiet"],
+        ["add", "-A"],
+        ["commit", "--quiet", "-m", "ci"],
+    ):
+        subprocess.run(["git", *command], cwd=copy.path, env=git_env(copy), check=True)
+    return copy
+
+
+def git_env(project: Project) -> dict:
+    identity = {"GIT_AUTHOR_NAME": "CI", "GIT_AUTHOR_EMAIL": "ci@example.com"}
+    identity |= {"GIT_COMMITTER_NAME": "CI", "GIT_COMMITTER_EMAIL": "ci@example.com"}
+    return project.env(**identity)
+
+
+def on_the_test_server(value: str, postgres) -> str:
+    """A workflow value, with the service's address replaced by the test server's."""
+    return value.replace(
+        SERVICE, f"postgres:{SUPERUSER_PASSWORD}@127.0.0.1:{postgres.port}"
+    )
+
+
+def test_every_run_step_of_the_workflow_passes(
+    projects, postgres, workflow_venv, tmp_path
+):
+    workflow = yaml.safe_load((projects["default"].path / WORKFLOW).read_text())
+    ran = []
+
+    for name, job in workflow["jobs"].items():
+        project = checkout(projects["default"], tmp_path / name)
+        for service in job.get("services", {}).values():  # a fresh database per job
+            database = service["env"]["POSTGRES_DB"]
+            postgres.admin(
+                f"DROP DATABASE IF EXISTS {database}", f"CREATE DATABASE {database}"
+            )
+        job_env = {**workflow.get("env", {}), **job.get("env", {})}
+        for step in job["steps"]:
+            if "run" not in step:
+                assert step["uses"].startswith(
+                    ("actions/checkout@", "actions/setup-python@")
+                )
+                continue
+            env = project.env(**{**job_env, **step.get("env", {})})
+            env = {
+                key: on_the_test_server(str(value), postgres)
+                for key, value in env.items()
+            }
+            env["PATH"] = f"{workflow_venv / 'bin'}{os.pathsep}{env['PATH']}"
+            # What GitHub runs a `run:` step with on Linux.
+            result = subprocess.run(
+                ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+                cwd=project.path, env=env, capture_output=True, text=True, check=False,
+            )  # fmt: skip
+            assert result.returncode == 0, (
+                f"{name} / {step.get('name')}:\n{result.stdout}\n{result.stderr}"
+            )
+            ran.append(f"{name} / {step['name']}")
+
+    assert ran == [
+        "tests / Install",
+        "tests / Lint",
+        "tests / Format",
+        "tests / Tests on SQLite",
+        "tests / Tests on PostgreSQL",
+        "migrations / Install",
+        "migrations / Upgrade to head",
+        "migrations / Models and migrations agree",
+        "migrations / A single head",
+        "migrations / Lint the migrations' PostgreSQL SQL for locks",
+    ]
+    assert postgres.query("myapp", "SELECT version_num FROM alembic_version") == [
+        (SEED_HEAD,)
+    ]
+
+
+def lint(project: Project):
+    """The lock lint, as the README gives it."""
+    env = project.env(MYAPP_DATABASE_URL="postgresql://localhost/myapp")
+    # python -m: this copy's own package, with its own revisions.
+    sql = project.run(
+        "python", "-m", "myapp", "db", "upgrade", "head", "--sql", env=env
+    )
+    sql = sql.stdout
+    return subprocess.run(
+        [str(project.venv / "bin/squawk"), "--reporter", "gcc"],
+        input=sql, cwd=project.path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("upgrade", "rule"),
+    [
+        (None, None),  # the template's own history
+        ('op.create_index("ix_account_name", "account", ["name"])',
+         "require-concurrent-index-creation"),
+        ('op.add_column("account", sa.Column("email", sa.String(200), nullable=False))',
+         "adding-required-field"),
+        # The README's way to index a table with rows.
+        ("""
+         with op.get_context().autocommit_block():
+             op.create_index(
+                 "ix_account_name", "account", ["name"], postgresql_concurrently=True
+             )
+         """, None),
+    ],
+    ids=["shipped", "index", "not null", "index concurrently"],
+)  # fmt: skip
+def test_the_lock_lint(project, upgrade, rule):
+    if upgrade:
+        add_revision(project, "change", upgrade)
+
+    result = lint(project)
+
+    found = [
+        line.split()[2] for line in result.stdout.splitlines() if "warning" in line
+    ]
+    assert found == ([rule] if rule else []), result.stdout
+    assert result.returncode == (1 if rule else 0)
+
+
+# pip, or any other download, fails at once: the hooks must not need the network.
+NO_NETWORK = {
+    "http_proxy": "http://127.0.0.1:9",
+    "https_proxy": "http://127.0.0.1:9",
+    "PIP_NO_INDEX": "1",
+}
+
+
+def pre_commit(project: Project, *args: str):
+    env = git_env(project) | NO_NETWORK | {"PRE_COMMIT_HOME": str(project.home / "pc")}
+    return subprocess.run(
+        [str(project.venv / "bin/pre-commit"), *args],
+        cwd=project.path, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
+def hooks(result) -> list[tuple[str, str]]:
+    """Each hook pre-commit ran, and how it went."""
+    return re.findall(r"^(.+?)\.{3,}(Passed|Failed)$", result.stdout, re.MULTILINE)
+
+
+def test_pre_commit_runs_offline_and_catches_a_model_without_a_revision(
+    projects, tmp_path
+):
+    project = checkout(projects["default"], tmp_path)
+
+    valid = pre_commit(project, "validate-config")
+    clean = pre_commit(project, "run", "--all-files")
+    models = project.path / "myapp/models.py"
+    models.write_text(
+        models.read_text().replace(
+            "    create_date: Mapped[date]\n",
+            "    create_date: Mapped[date]\n    email: Mapped[str | None]\n",
+        )
+    )
+    subprocess.run(["git", "add", "-A"], cwd=project.path, check=True)
+    drifted = pre_commit(project, "run", "--all-files")
+
+    assert valid.returncode == 0, valid.stdout + valid.stderr
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert hooks(clean) == [
+        ("ruff check", "Passed"),
+        ("ruff format", "Passed"),
+        ("models and migrations agree", "Passed"),
+    ]
+    assert drifted.returncode == 1
+    assert ("models and migrations agree", "Failed") in hooks(drifted)
+    assert "Detected added column 'account.email'" in drifted.stdout + drifted.stderr
+
+
+@pytest.mark.parametrize("on", ["sqlite", "postgres"])
+def test_a_committed_row_does_not_leak_into_the_next_test(projects, on, request):
+    project = projects["default"]
+    env = project.env()
+    if on == "postgres":
+        postgres = request.getfixturevalue("postgres")
+        postgres.admin("DROP DATABASE IF EXISTS sessions", "CREATE DATABASE sessions")
+        env = project.env(TEST_MYAPP_DATABASE_URL=postgres.url("sessions"))
+
+    result = project.run(
+        "python", "-m", "pytest", "-v", "-p", "no:cacheprovider",
+        "tests/test_accounts.py", env=env,
+    )  # fmt: skip
+
+    passed = [line.split("::")[1].split()[0] for line in result.stdout.splitlines()
+              if " PASSED" in line]  # fmt: skip
+    assert passed == [
+        "test_the_seeded_accounts_are_there",
+        "test_a_new_account_is_committed",
+        "test_the_test_before_left_nothing_behind",
+        "test_the_async_session_sees_the_same_data",
+        "test_the_async_test_before_left_nothing_behind",
+    ]
