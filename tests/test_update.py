@@ -12,10 +12,7 @@ from hashlib import sha256
 from pathlib import Path
 
 import pytest
-from conftest import TEMPLATE, TOOLS, add_invoice_model
-
-# Its tests share a module-scoped fixture: one process runs them all.
-pytestmark = pytest.mark.xdist_group("update")
+from conftest import TEMPLATE, TOOLS, add_invoice_model, once_per_run
 
 ENV_PY = "template/{{ program_name }}/migrations/env.py.jinja"
 MODELS_PY = "template/{{ program_name }}/models.py.jinja"
@@ -61,11 +58,26 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1))
 
 
-@pytest.fixture(scope="module")
+OLD_DB_PY = "template/{{ program_name }}/db.py.jinja"
+WORKFLOW = "template/.github/workflows/ci.yml.jinja"
+
+
+@pytest.fixture(scope="session")
 def template(tmp_path_factory) -> Path:
-    """A clone of this template (with any uncommitted work) tagged v1, and a v2."""
-    clone = tmp_path_factory.mktemp("template") / "template"
+    """A clone of this template, made once per run: v1 is this checkout (uncommitted
+    work included), v2 a later release; single-module and before-team are older
+    versions from this repository's history."""
+    return Path(once_per_run(tmp_path_factory, "template", clone_and_tag))
+
+
+def clone_and_tag(folder: Path) -> str:
+    clone = folder / "template"
     run("git", "clone", "--quiet", TEMPLATE, clone, cwd=TEMPLATE)
+    # The last version with db.py beside models.py, and the last before the CI files.
+    deleted_in = git("log", "-1", "--format=%H", "--", OLD_DB_PY, cwd=clone).strip()
+    git("tag", "single-module", f"{deleted_in}^", cwd=clone)
+    added_in = git("log", "--diff-filter=A", "--format=%H", "--", WORKFLOW, cwd=clone)
+    git("tag", "before-team", f"{added_in.split()[-1]}^", cwd=clone)
     files = git(
         "ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=TEMPLATE
     )
@@ -84,7 +96,7 @@ def template(tmp_path_factory) -> Path:
     edit(clone / MODELS_PY, "\n\nclass Base(", f"\n\n{V2_MODELS}\nclass Base(")
     git("commit", "--quiet", "-am", "v2", cwd=clone)
     git("tag", "v2", cwd=clone)
-    return clone
+    return str(clone)
 
 
 def render(template: Path, destination: Path, ref: str) -> Path:
@@ -276,7 +288,6 @@ def test_a_conflict_exits_0_shows_as_uu_and_the_give_up_recipe_works(
     assert env_py.read_bytes() == before
 
 
-OLD_DB_PY = "template/{{ program_name }}/db.py.jinja"
 OLD_MODULES = ["db.py", "revisions.py", "backup.py", "destructive.py"]
 USE_THE_PUBLIC_API = """
 from sqlalchemy import text
@@ -294,8 +305,6 @@ def test_an_update_from_the_single_module_layout_brings_the_db_package(
 ):
     """Projects made before db/ had its machinery beside models.py, in db.py,
     revisions.py, backup.py and destructive.py."""
-    deleted_in = git("log", "-1", "--format=%H", "--", OLD_DB_PY, cwd=template).strip()
-    git("tag", "--force", "single-module", f"{deleted_in}^", cwd=template)
     project = render(template, tmp_path / "myapp", "single-module")
     git("init", "--quiet", cwd=project)
     git("add", "-A", cwd=project)
@@ -346,11 +355,6 @@ def test_a_project_from_before_the_team_files_receives_them(
 ):
     """CI, pre-commit and the test sessions reach a project made before they existed;
     the user's models, history and own files stay as they were."""
-    workflow = "template/.github/workflows/ci.yml.jinja"
-    added_in = git(
-        "log", "--diff-filter=A", "--format=%H", "--", workflow, cwd=template
-    )
-    git("tag", "--force", "before-team", f"{added_in.split()[-1]}^", cwd=template)
     project = render(template, tmp_path / "myapp", "before-team")
     git("init", "--quiet", cwd=project)
     git("add", "-A", cwd=project)
