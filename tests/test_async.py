@@ -13,6 +13,7 @@ import pytest
 from conftest import Database, new_database
 from test_data_safety import DROP_CREATE_DATE
 from test_safe_migrations import (
+    BROKEN,
     SEED_HEAD,
     SPECIAL_PASSWORD,
     add_family_revisions,
@@ -20,6 +21,7 @@ from test_safe_migrations import (
     assert_no_password,
     error_lines,
     last_line,
+    start_together,
     url_env,
 )
 
@@ -168,16 +170,7 @@ def test_a_failing_revision_leaves_nothing_behind(project, database_for, driver)
     database, url = database_for(driver)
     env = url_env(project, url)
     project.run("alembic", "upgrade", "3f1a9c2b7d10", env=env)
-    add_revision(
-        project,
-        "broken",
-        """
-        op.create_table("audit", sa.Column("id", sa.Integer, primary_key=True))
-        op.add_column("account", sa.Column("email", sa.String(200)))
-        op.execute("INSERT INTO audit (id) VALUES (1)")
-        op.execute("INSERT INTO no_such_table (id) VALUES (1)")
-        """,
-    )
+    add_revision(project, "broken", BROKEN)
     before = database.snapshot()
 
     program = project.run("python", "-c", MIGRATE_ASYNC, env=env, check=False)
@@ -199,20 +192,8 @@ def test_six_async_programs_starting_together_all_succeed(
     database, url = database_for(driver)
     add_revision(project, "slow", "time.sleep(2)")
     env = url_env(project, url)
-    python = str(project.venv / "bin/python")
 
-    starters = [
-        subprocess.Popen(
-            [python, "-c", MIGRATE_ASYNC],
-            cwd=project.path,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(6)
-    ]
-    results = [(p.wait(timeout=120), p.stderr.read()) for p in starters]
+    results = start_together(project, MIGRATE_ASYNC, env)
 
     assert results == [(0, "")] * 6
     assert len(database.query("SELECT name FROM account")) == 3  # seeded once

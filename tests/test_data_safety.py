@@ -6,7 +6,13 @@ import subprocess
 
 from conftest import INVOICE_MODEL, add_invoice_model, without_root_privileges
 from conftest import sqlite_query as query
-from test_safe_migrations import MIGRATE, SEED_HEAD, add_revision, error_lines
+from test_safe_migrations import (
+    MIGRATE,
+    SEED_HEAD,
+    add_revision,
+    error_lines,
+    start_together,
+)
 
 DROP_CREATE_DATE = """
 with op.batch_alter_table("account") as batch:
@@ -124,14 +130,10 @@ def test_starters_together_make_one_backup(project):
     path, env = sqlite_database(project)
     project.run("alembic", "upgrade", "head", env=env)
     add_revision(project, "slow", "time.sleep(2)")
-    python = str(project.venv / "bin/python")
 
-    starters = [
-        subprocess.Popen([python, "-c", MIGRATE], cwd=project.path, env=env)
-        for _ in range(6)
-    ]
+    results = start_together(project, MIGRATE, env)
 
-    assert [starter.wait(timeout=120) for starter in starters] == [0] * 6
+    assert results == [(0, "")] * 6
     assert backups(path) == [SEED_HEAD]
 
 
@@ -174,6 +176,16 @@ def autogenerate(project, env, message):
     return path.read_text(), result.stderr
 
 
+def apply_the_invoice_model(project, env):
+    """The user adds the Invoice model, autogenerates its revision and applies it."""
+    models = project.path / "myapp/models.py"
+    project.run("alembic", "upgrade", "head", env=env)
+    add_invoice_model(models)
+    project.run("alembic", "revision", "--autogenerate", "-m", "add invoice", env=env)
+    project.run("alembic", "upgrade", "head", env=env)
+    return models
+
+
 def marked(text):
     """The DESTRUCTIVE comments in a revision's upgrade."""
     upgrade = text.split("def upgrade")[1].split("def downgrade")[0]
@@ -182,11 +194,7 @@ def marked(text):
 
 def test_removing_a_model_gives_a_marked_revision_and_a_warning(project):
     _, env = sqlite_database(project)
-    project.run("alembic", "upgrade", "head", env=env)
-    models = project.path / "myapp/models.py"
-    add_invoice_model(models)
-    project.run("alembic", "revision", "--autogenerate", "-m", "add invoice", env=env)
-    project.run("alembic", "upgrade", "head", env=env)
+    models = apply_the_invoice_model(project, env)
     models.write_text(models.read_text().replace(INVOICE_MODEL, ""))
 
     text, stderr = autogenerate(project, env, "remove invoice")
@@ -220,11 +228,7 @@ def test_only_changes_that_can_lose_values_are_marked(project):
     """Narrowing a string is marked; widening one, or dropping a unique constraint or
     an index, loses nothing and is not."""
     _, env = sqlite_database(project)
-    models = project.path / "myapp/models.py"
-    add_invoice_model(models)
-    project.run("alembic", "upgrade", "head", env=env)
-    project.run("alembic", "revision", "--autogenerate", "-m", "add invoice", env=env)
-    project.run("alembic", "upgrade", "head", env=env)
+    models = apply_the_invoice_model(project, env)
     models.write_text(
         models.read_text()
         .replace("String(20), unique=True)", "String(7))")
@@ -279,11 +283,7 @@ def test_a_column_rename_is_marked_with_the_real_rename(project):
 
 def test_a_table_rename_written_from_the_hint_leaves_check_clean(project):
     _, env = sqlite_database(project)
-    models = project.path / "myapp/models.py"
-    add_invoice_model(models)
-    project.run("alembic", "upgrade", "head", env=env)
-    project.run("alembic", "revision", "--autogenerate", "-m", "add invoice", env=env)
-    project.run("alembic", "upgrade", "head", env=env)
+    models = apply_the_invoice_model(project, env)
     models.write_text(models.read_text().replace('"invoice"', '"bill"'))
 
     text, _ = autogenerate(project, env, "rename invoice")

@@ -61,19 +61,19 @@ def last_line(result):
     return result.stderr.strip().splitlines()[-1]
 
 
+# A revision that creates a table, adds a column and inserts a row, then fails.
+BROKEN = """
+op.create_table("audit", sa.Column("id", sa.Integer, primary_key=True))
+op.add_column("account", sa.Column("email", sa.String(200)))
+op.execute("INSERT INTO audit (id) VALUES (1)")
+op.execute("INSERT INTO no_such_table (id) VALUES (1)")
+"""
+
+
 def test_a_failing_revision_leaves_the_database_as_it_was(project, database):
     env = url_env(project, database.url)
     project.run("alembic", "upgrade", "3f1a9c2b7d10", env=env)  # the table, no seed
-    add_revision(
-        project,
-        "broken",
-        """
-        op.create_table("audit", sa.Column("id", sa.Integer, primary_key=True))
-        op.add_column("account", sa.Column("email", sa.String(200)))
-        op.execute("INSERT INTO audit (id) VALUES (1)")
-        op.execute("INSERT INTO no_such_table (id) VALUES (1)")
-        """,
-    )
+    add_revision(project, "broken", BROKEN)
     before = database.snapshot()
 
     cli = project.run("alembic", "upgrade", "head", env=env, check=False)
@@ -92,25 +92,38 @@ def test_a_failing_revision_leaves_the_database_as_it_was(project, database):
     ]
 
 
-def test_processes_that_start_together_all_succeed(project, database):
-    # A slow last revision keeps the first starter busy while the others wait, longer
-    # than SQLite's default busy timeout of 5 seconds.
-    add_revision(project, "slow", "time.sleep(6)")
-    env = url_env(project, database.url)
-    python = str(project.venv / "bin/python")
+def start_together(project, code, env, timeout=120) -> list[tuple[int, str]]:
+    """Run `code` in six processes started at once; each one's exit status and stderr.
 
+    A process still running after `timeout` seconds counts as hung: the test fails.
+    """
+    python = str(project.venv / "bin/python")
     starters = [
         subprocess.Popen(
-            [python, "-c", MIGRATE],
+            [python, "-c", code],
             cwd=project.path,
             env=env,
-            stdout=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
         )
         for _ in range(6)
     ]
-    results = [(p.wait(timeout=120), p.stderr.read()) for p in starters]
+    try:
+        errors = [starter.communicate(timeout=timeout)[1] for starter in starters]
+        return [(starter.returncode, error) for starter, error in zip(starters, errors)]
+    finally:
+        for starter in starters:
+            starter.kill()
+
+
+def test_processes_that_start_together_all_succeed(project, database):
+    # A slow last revision keeps the first starter busy while the others wait, longer
+    # than SQLite's default busy timeout of 5 seconds.
+    add_revision(project, "slow", "time.sleep(6)")
+    env = url_env(project, database.url)
+
+    results = start_together(project, MIGRATE, env)
 
     assert results == [(0, "")] * 6
     assert len(database.query("SELECT name FROM account")) == 3
@@ -494,19 +507,10 @@ def test_starters_wait_without_blocking_a_concurrent_index(project, postgres, tm
         """,
     )
     env = url_env(project, database.url)
-    python = str(project.venv / "bin/python")
-    starters = [
-        subprocess.Popen([python, "-c", MIGRATE], cwd=project.path, env=env)
-        for _ in range(6)
-    ]
 
-    try:
-        codes = [starter.wait(timeout=60) for starter in starters]
-    finally:
-        for starter in starters:
-            starter.kill()
+    results = start_together(project, MIGRATE, env, timeout=60)
 
-    assert codes == [0] * 6
+    assert [code for code, _ in results] == [0] * 6
     assert database.query(
         "SELECT indexname FROM pg_indexes WHERE tablename = 'account'"
     ) == [("ix_account_name",), ("pk_account",)]

@@ -111,13 +111,44 @@ def render(template: Path, destination: Path, ref: str) -> Path:
     return destination
 
 
-def start_project(template: Path, tmp_path: Path) -> Path:
-    """Render at v1 and commit, as the user's first step."""
-    project = render(template, tmp_path / "myapp", "v1")
+def start_project(template: Path, tmp_path: Path, ref: str = "v1") -> Path:
+    """Render at `ref` and commit, as the user's first step."""
+    project = render(template, tmp_path / "myapp", ref)
     git("init", "--quiet", cwd=project)
     git("add", "-A", cwd=project)
     git("commit", "--quiet", "-m", "Start from the template", cwd=project)
     return project
+
+
+def do_the_users_work(project: Path, alembic: Path, env: dict) -> list[str]:
+    """A model and its migration, a README section, a line in a file the template owns
+    (cli.py, where a program's own commands go) and a file of their own, committed.
+    Returns the files that are the user's alone."""
+    subprocess.run([alembic, "upgrade", "head"], cwd=project, env=env, check=True,
+                   capture_output=True)  # fmt: skip
+    add_invoice_model(project / "myapp/models.py")
+    subprocess.run(
+        [alembic, "revision", "--autogenerate", "-m", "add invoice"],
+        cwd=project, env=env, check=True, capture_output=True,
+    )  # fmt: skip
+    edit(
+        project / "README.md",
+        "## Set up",
+        "## Our team's notes\n\nShip it.\n\n## Set up",
+    )
+    with (project / "myapp/cli.py").open("a") as cli_py:
+        cli_py.write('\n\nAPP_NAME = "invoices"\n')
+    (project / "myapp/invoices.py").write_text('"""Invoicing, our own code."""\n')
+    git("add", "-A", cwd=project)
+    git("commit", "--quiet", "-m", "Add invoices", cwd=project)
+    return user_files(project) + ["myapp/invoices.py"]
+
+
+def users_edits_are_there(project: Path) -> bool:
+    return (
+        "## Our team's notes" in (project / "README.md").read_text()
+        and 'APP_NAME = "invoices"' in (project / "myapp/cli.py").read_text()
+    )
 
 
 def update(project: Path, ref: str = "v2"):
@@ -152,25 +183,7 @@ def test_a_template_fix_arrives_and_the_users_work_stays(template, tmp_path, pro
     env = {"MYAPP_DATABASE_URL": f"sqlite:///{tmp_path / 'dev.db'}"}
     alembic = projects["default"].venv / "bin/alembic"
     run_env = {**os.environ, **env}
-    # The user's work: a model and its migration, a README section, a line in a file the
-    # template owns (cli.py, where a program's own commands go), and a file of their own.
-    subprocess.run([alembic, "upgrade", "head"], cwd=project, env=run_env, check=True)
-    add_invoice_model(project / "myapp/models.py")
-    subprocess.run(
-        [alembic, "revision", "--autogenerate", "-m", "add invoice"],
-        cwd=project, env=run_env, check=True, capture_output=True,
-    )  # fmt: skip
-    edit(
-        project / "README.md",
-        "## Set up",
-        "## Our team's notes\n\nShip it.\n\n## Set up",
-    )
-    with (project / "myapp/cli.py").open("a") as cli_py:
-        cli_py.write('\n\nAPP_NAME = "invoices"\n')
-    (project / "myapp/invoices.py").write_text('"""Invoicing, our own code."""\n')
-    git("add", "-A", cwd=project)
-    git("commit", "--quiet", "-m", "Add invoices", cwd=project)
-    ours = user_files(project) + ["myapp/invoices.py"]
+    ours = do_the_users_work(project, alembic, run_env)
     before = snapshot(project, ours)
 
     update(project)
@@ -178,8 +191,7 @@ def test_a_template_fix_arrives_and_the_users_work_stays(template, tmp_path, pro
     assert V2_FIX in (project / "myapp/migrations/env.py").read_text()
     assert snapshot(project, ours) == before
     assert len([name for name in ours if "add_invoice" in name]) == 1
-    assert "## Our team's notes" in (project / "README.md").read_text()
-    assert 'APP_NAME = "invoices"' in (project / "myapp/cli.py").read_text()
+    assert users_edits_are_there(project)
     assert V2_MODELS not in (project / "myapp/models.py").read_text()
     assert leftovers(project) == []
     assert "_commit: v2" in (project / ".copier-answers.yml").read_text()
@@ -305,26 +317,13 @@ def test_an_update_from_the_single_module_layout_brings_the_db_package(
 ):
     """Projects made before db/ had its machinery beside models.py, in db.py,
     revisions.py, backup.py and destructive.py."""
-    project = render(template, tmp_path / "myapp", "single-module")
-    git("init", "--quiet", cwd=project)
-    git("add", "-A", cwd=project)
-    git("commit", "--quiet", "-m", "Start from the template", cwd=project)
+    project = start_project(template, tmp_path, "single-module")
     before = [name for name in OLD_MODULES if (project / "myapp" / name).is_file()]
     database = tmp_path / "dev.db"
     env = {**os.environ, "MYAPP_DATABASE_URL": f"sqlite:///{database}"}
     venv = projects["default"].venv
-    subprocess.run([venv / "bin/alembic", "upgrade", "head"], cwd=project, env=env,
-                   check=True, capture_output=True)  # fmt: skip
-    edit(
-        project / "README.md",
-        "## Set up",
-        "## Our team's notes\n\nShip it.\n\n## Set up",
-    )
-    with (project / "myapp/cli.py").open("a") as cli_py:
-        cli_py.write('\n\nAPP_NAME = "invoices"\n')
-    (project / "myapp/invoices.py").write_text('"""Invoicing, our own code."""\n')
-    git("add", "-A", cwd=project)
-    git("commit", "--quiet", "-m", "Our work", cwd=project)
+    ours = do_the_users_work(project, venv / "bin/alembic", env)
+    users_files = snapshot(project, ours)
 
     update(project, "v1")
     used = subprocess.run(
@@ -335,9 +334,8 @@ def test_an_update_from_the_single_module_layout_brings_the_db_package(
     assert before == OLD_MODULES
     assert [name for name in OLD_MODULES if (project / "myapp" / name).exists()] == []
     assert (project / "myapp/db/__init__.py").is_file()
-    assert "## Our team's notes" in (project / "README.md").read_text()
-    assert 'APP_NAME = "invoices"' in (project / "myapp/cli.py").read_text()
-    assert (project / "myapp/invoices.py").is_file()
+    assert users_edits_are_there(project)
+    assert snapshot(project, ours) == users_files
     assert leftovers(project) == []
     assert used.stdout.splitlines() == [f"{database} 3", "True"]
 
@@ -355,23 +353,10 @@ def test_a_project_from_before_the_team_files_receives_them(
 ):
     """CI, pre-commit and the test sessions reach a project made before they existed;
     the user's models, history and own files stay as they were."""
-    project = render(template, tmp_path / "myapp", "before-team")
-    git("init", "--quiet", cwd=project)
-    git("add", "-A", cwd=project)
-    git("commit", "--quiet", "-m", "Start from the template", cwd=project)
+    project = start_project(template, tmp_path, "before-team")
     before = [name for name in TEAM_FILES if (project / name).exists()]
     env = {**os.environ, "MYAPP_DATABASE_URL": f"sqlite:///{tmp_path / 'dev.db'}"}
-    alembic = projects["default"].venv / "bin/alembic"
-    subprocess.run([alembic, "upgrade", "head"], cwd=project, env=env, check=True)
-    add_invoice_model(project / "myapp/models.py")
-    subprocess.run(
-        [alembic, "revision", "--autogenerate", "-m", "add invoice"],
-        cwd=project, env=env, check=True, capture_output=True,
-    )  # fmt: skip
-    (project / "myapp/invoices.py").write_text('"""Invoicing, our own code."""\n')
-    git("add", "-A", cwd=project)
-    git("commit", "--quiet", "-m", "Add invoices", cwd=project)
-    ours = user_files(project) + ["myapp/invoices.py"]
+    ours = do_the_users_work(project, projects["default"].venv / "bin/alembic", env)
     snapshot_before = snapshot(project, ours)
 
     update(project, "v1")
@@ -379,4 +364,5 @@ def test_a_project_from_before_the_team_files_receives_them(
     assert before == []
     assert [name for name in TEAM_FILES if (project / name).is_file()] == TEAM_FILES
     assert snapshot(project, ours) == snapshot_before
+    assert users_edits_are_there(project)
     assert leftovers(project) == []
