@@ -142,7 +142,8 @@ def test_an_async_program_keeps_working_while_it_migrates(
     result = project.run("python", "-c", TICKING_PROGRAM, env=url_env(project, url))
 
     ticks, names = result.stdout.splitlines()
-    assert int(ticks) >= 50  # a second of 10 ms ticks, at least half of them
+    # A second of 10 ms ticks: a loop blocked by the migration would have none.
+    assert int(ticks) >= 20
     assert names == SEEDED
 
 
