@@ -13,6 +13,7 @@ against either database must run on both. env.py gives Alembic the hooks below:
 
 import logging
 import re
+import sys
 from collections.abc import Iterator
 
 import sqlalchemy as sa
@@ -48,13 +49,9 @@ def use_postgresql_enum_support(dialect_name: str) -> None:
 
 
 def _enum_support_ran(dialect_name: str) -> bool:
-    if dialect_name != "postgresql":
-        return False
-    try:
-        import alembic_postgresql_enum  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """True when alembic-postgresql-enum compared the enum types: on PostgreSQL, once
+    use_postgresql_enum_support() has loaded it."""
+    return dialect_name == "postgresql" and "alembic_postgresql_enum" in sys.modules
 
 
 def render_item(type_: str, obj: object, autogen_context: AutogenContext) -> str | bool:
