@@ -2,6 +2,8 @@
 
 import hashlib
 
+import sqlalchemy as sa
+
 # PostgreSQL cuts identifiers at 63 bytes.
 MAX_NAME_LENGTH = 63
 
@@ -22,8 +24,30 @@ class _ShortName(str):
         return f"{name[: MAX_NAME_LENGTH - len(digest) - 1]}_{digest}"
 
 
-def naming_convention(**patterns: str) -> dict[str, str]:
+def _constraint_name(constraint: sa.Constraint, table: sa.Table) -> str:
+    """The %(constraint_name)s token: the name the model gave, or else the first
+    column's name.
+
+    The CHECK constraints that Boolean(create_constraint=True) and
+    Enum(native_enum=False, create_constraint=True) make have no name to give, and
+    SQLAlchemy's own token refuses them, naming no table.
+    """
+    if isinstance(constraint.name, str) and constraint.name:
+        return constraint.name
+    columns = list(getattr(constraint, "columns", ()))
+    if not columns:
+        raise sa.exc.ArgumentError(
+            f"A constraint on table {table.name} needs a name: pass name=... to it."
+        )
+    return str(columns[0].name)
+
+
+def naming_convention(**patterns: str) -> dict[str, object]:
     """Return MetaData's naming_convention for `patterns`, with names cut to fit
     PostgreSQL deterministically: a long name keeps its start and ends in a hash of
-    the whole."""
-    return {key: _ShortName(pattern) for key, pattern in patterns.items()}
+    the whole. %(constraint_name)s falls back to the first column's name."""
+    convention: dict[str, object] = {
+        key: _ShortName(pattern) for key, pattern in patterns.items()
+    }
+    convention["constraint_name"] = _constraint_name
+    return convention
