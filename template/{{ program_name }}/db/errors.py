@@ -1,6 +1,12 @@
 """The one exception the database code raises, and how its messages stay one line."""
 
+import re
+
 from sqlalchemy.exc import DBAPIError
+
+# How much of a failed statement a message shows.
+STATEMENT_LENGTH = 160
+_PASSWORD = re.compile(r"(\bPASSWORD\s+)'(?:[^']|'')*'", re.IGNORECASE)
 
 
 class DatabaseError(RuntimeError):
@@ -19,3 +25,21 @@ def one_line(error: Exception) -> str:
     if isinstance(error, DBAPIError):
         return first_line
     return f"{type(error).__name__}: {first_line}"
+
+
+def with_statement(error: Exception) -> str:
+    """one_line(error), then PostgreSQL's DETAIL, which often names the object in the
+    way, and the statement that failed, shortened. Bound values are never shown: the
+    statement holds only their placeholders."""
+    line = one_line(error)
+    if not isinstance(error, DBAPIError):
+        return line
+    detail = getattr(getattr(error.orig, "diag", None), "message_detail", None)
+    if detail:
+        line += f" ({' '.join(detail.split())})"
+    if error.statement:
+        statement = _PASSWORD.sub(r"\1'***'", " ".join(error.statement.split()))
+        if len(statement) > STATEMENT_LENGTH:
+            statement = statement[: STATEMENT_LENGTH - 3] + "..."
+        line += f", in: {statement}"
+    return line

@@ -10,7 +10,7 @@ import logging
 from alembic.runtime.migration import MigrationContext
 
 from . import backup, sqlite
-from .errors import one_line
+from .errors import one_line, with_statement
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,8 @@ class Run:
         """One line for a database error that ended the run."""
         reason = sqlite.explain(error, self.url)
         if self.migrating:
-            return f"Migration failed and was rolled back: {reason or one_line(error)}"
+            failed = reason or with_statement(error)
+            return f"Migration failed and was rolled back: {failed}"
         return reason or f"Could not read {self.where}: {one_line(error)}"
 
     def succeeded(self) -> None:
