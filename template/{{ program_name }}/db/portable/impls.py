@@ -1,26 +1,29 @@
-"""What `alembic check` and autogenerate compare, the same way on both databases.
+"""Alembic's implementation for each database, extended; defining a subclass replaces
+Alembic's for its database.
 
-Alembic leaves two comparisons to each database's implementation and makes neither on
-SQLite: the expressions of an index (SQLite's reflection cannot even read them, see
-sqlite_indexes.py) and the rule of a named CHECK constraint, whose change would never
-reach the database. These subclasses make both, on SQLite and on PostgreSQL. Defining
-them replaces Alembic's implementation for their database.
+- Autogenerate and `alembic check` compare two things Alembic leaves to each database and
+  makes on neither or one: the expressions of an index (SQLite's reflection cannot even
+  read them, see sqlite_indexes.py) and the rule of a named CHECK constraint, whose
+  change would otherwise never reach the database.
+- The SQL that `--sql` writes for PostgreSQL tells squawk, the lock lint, which type
+  changes rewrite nothing: widening a VARCHAR, or making it TEXT.
 """
 
 import re
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
+from alembic.ddl import postgresql, sqlite
 from alembic.ddl._autogen import ComparisonResult
 from alembic.ddl.impl import DefaultImpl
-from alembic.ddl.postgresql import PostgresqlImpl
-from alembic.ddl.sqlite import SQLiteImpl
 from alembic.util.sqla_compat import is_expression_index
+from sqlalchemy.exc import DBAPIError
 
 from .sqlite_indexes import reads_indexes_whole
 
 # How to read both sides alike: PostgreSQL writes `(name)::text`, `~~` for LIKE, and
-# `= ANY (ARRAY[...])` for IN (...).
+# `= ANY (ARRAY[...])` for IN (...), when it is not asked (PostgresqlImpl._rule).
 _CAST = re.compile(r"::\s*[a-z_][\w ]*(\(\d+(,\s*\d+)?\))?(\[\])?", re.IGNORECASE)
 _ANY_ARRAY = re.compile(r"=any\s*array\[([^\]]*)\]")
 
@@ -47,18 +50,28 @@ class _Compare(DefaultImpl):
 
     def compare_check_constraint(
         self, metadata_constraint: sa.CheckConstraint, reflected_constraint: Any
-    ) -> "ComparisonResult":
+    ) -> ComparisonResult:
         if getattr(metadata_constraint, "_type_bound", False):
             return ComparisonResult.Equal()  # it follows its column's type
-        new = normalize(self._text(metadata_constraint.sqltext))
+        new = normalize(self._rule(metadata_constraint))
         old = normalize(self._text(reflected_constraint.sqltext))
         if new == old:
             return ComparisonResult.Equal()
         return ComparisonResult.Different(f"rule {old!r} to {new!r}")
 
+    def _rule(self, constraint: sa.CheckConstraint) -> str:
+        """The constraint's rule as the database would write it back."""
+        return self._text(constraint.sqltext)
 
-class PortableSQLiteImpl(_Compare, SQLiteImpl):
+
+class SQLiteImpl(_Compare, sqlite.SQLiteImpl):
     __dialect__ = "sqlite"
+
+    def requires_recreate_in_batch(self, batch_op: Any) -> bool:
+        # SQLite renames a column in place (3.25+), indexes and all. A rebuild would
+        # lose track of the renamed column, and the index operations around it fail.
+        rest = [op for op in batch_op.batch if not _renames_only(op)]
+        return super().requires_recreate_in_batch(SimpleNamespace(batch=rest))
 
     def correct_for_autogen_constraints(self, *constraints_and_indexes: Any) -> None:
         if not reads_indexes_whole(self.dialect):
@@ -82,8 +95,57 @@ class PortableSQLiteImpl(_Compare, SQLiteImpl):
         return ComparisonResult.Equal()
 
 
-class PortablePostgresqlImpl(_Compare, PostgresqlImpl):
+class PostgresqlImpl(_Compare, postgresql.PostgresqlImpl):
     __dialect__ = "postgresql"
+
+    def _rule(self, constraint: sa.CheckConstraint) -> str:
+        """PostgreSQL rewrites a rule (BETWEEN, IN, casts), so ask it: add the rule to
+        an empty copy of the table, read it back, and roll all of it back."""
+        rule = super()._rule(constraint)
+        table = self.dialect.identifier_preparer.format_table(constraint.table)
+        savepoint = self.connection.begin_nested()
+        try:
+            self.connection.exec_driver_sql(
+                f"CREATE TEMPORARY TABLE rule_probe (LIKE {table})"
+            )
+            self.connection.exec_driver_sql(
+                f"ALTER TABLE rule_probe ADD CONSTRAINT probe CHECK ({rule})"
+            )
+            written = self.connection.exec_driver_sql(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = 'rule_probe'::regclass AND conname = 'probe'"
+            ).scalar_one()
+        except DBAPIError:
+            return rule  # a column this revision adds: compare the text as written
+        finally:
+            savepoint.rollback()
+        return written.removeprefix("CHECK ")
+
+    def alter_column(self, table_name: str, column_name: str, **kw: Any) -> None:
+        if self.as_sql and _widens(kw.get("existing_type"), kw.get("type_")):
+            # A wider VARCHAR takes no table rewrite on PostgreSQL: no lock to flag.
+            self.static_output("-- squawk-ignore changing-column-type")
+        super().alter_column(table_name, column_name, **kw)
+
+
+def _renames_only(batch_op: tuple[str, tuple[Any, ...], dict[str, Any]]) -> bool:
+    """True for a batch alter_column that only gives the column a new name."""
+    kind, _, options = batch_op
+    changes = ("nullable", "server_default", "type_", "autoincrement", "comment")
+    return (
+        kind == "alter_column"
+        and options.get("name") is not None
+        and all(options.get(change) in (None, False) for change in changes)
+    )
+
+
+def _widens(old: Any, new: Any) -> bool:
+    """True when changing a column from `old` to `new` only widens a string."""
+    if not (isinstance(old, sa.String) and isinstance(new, sa.String)):
+        return False
+    if isinstance(old, sa.Enum) or isinstance(new, sa.Enum):
+        return False
+    return new.length is None or (old.length is not None and new.length >= old.length)
 
 
 # Named CHECK constraints are compared by this plugin of Alembic's (opt-in, 1.19.2+).
