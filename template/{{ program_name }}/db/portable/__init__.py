@@ -10,8 +10,8 @@ per mechanism:
   generic terms;
 - constraints.py moves what each database treats its own way to where both accept it;
 - enums.py gives PostgreSQL's enum types a create, a drop and their new values;
-- compare.py and sqlite_indexes.py make both databases compare indexes on expressions
-  and the rules of named CHECK constraints;
+- impls.py and sqlite_indexes.py make both databases compare indexes on expressions
+  and the rules of named CHECK constraints, and tell the lock lint what takes no lock;
 - mistakes.py warns about models that PostgreSQL will refuse.
 """
 
@@ -20,9 +20,9 @@ from alembic.operations import ops
 from sqlalchemy.engine import Dialect
 
 from . import constraints, enums, mistakes
-from .compare import AUTOGENERATE_PLUGINS
 from .constraints import include_object
 from .enums import use_postgresql_enum_support
+from .impls import AUTOGENERATE_PLUGINS
 from .reflected import Reflected
 from .render import render_item
 from .sqlite_indexes import read_indexes_whole
