@@ -9,7 +9,8 @@ per mechanism:
 - reflected.py rewrites what autogenerate read back from the database in SQLAlchemy's
   generic terms;
 - constraints.py moves what each database treats its own way to where both accept it;
-- enums.py gives PostgreSQL's enum types a create, a drop and their new values;
+- enums.py gives PostgreSQL's enum types a create and a drop, and enum_values.py
+  changes their values, on both databases;
 - impls.py and sqlite_indexes.py make both databases compare indexes on expressions
   and the rules of named CHECK constraints, and tell the lock lint what takes no lock;
 - mistakes.py warns about models that PostgreSQL will refuse.
@@ -19,7 +20,7 @@ import sqlalchemy as sa
 from alembic.operations import ops
 from sqlalchemy.engine import Dialect
 
-from . import constraints, enums, mistakes
+from . import constraints, enum_values, enums, mistakes  # noqa: F401 - enum_values registers its op
 from .constraints import include_object
 from .enums import use_postgresql_enum_support
 from .impls import AUTOGENERATE_PLUGINS
