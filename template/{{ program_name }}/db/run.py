@@ -22,12 +22,15 @@ class Run:
         self.url = context.connection.engine.url
         self.migrating = False
         self.backup = None
+        self.steps: list = []
+        self.applied = 0
         plan = context._migrations_fn  # what Alembic is about to run (no public hook)
         database = None if context.as_sql else backup.database_file(self.url)
         self.database = database
 
         def watched_plan(heads, migration_context):
             steps = list(plan(heads, migration_context))
+            self.steps = steps
             if steps:
                 self.migrating = True
                 log.info("Migrating %s", self.where)
@@ -37,6 +40,13 @@ class Run:
             return steps
 
         context._migrations_fn = watched_plan
+        context.on_version_apply_callbacks = (
+            *context.on_version_apply_callbacks,
+            self._applied,
+        )
+
+    def _applied(self, **_) -> None:
+        self.applied += 1
 
     @property
     def where(self) -> str:
@@ -47,8 +57,17 @@ class Run:
         reason = sqlite.explain(error, self.url)
         if self.migrating:
             failed = reason or with_statement(error)
-            return f"Migration failed and was rolled back: {failed}"
+            return f"Migration failed and was rolled back{self._at()}: {failed}"
         return reason or f"Could not read {self.where}: {one_line(error)}"
+
+    def _at(self) -> str:
+        """Which revision failed: the step after the last one applied."""
+        if self.applied >= len(self.steps):
+            return ""
+        script = getattr(self.steps[self.applied], "revision", None)
+        if script is None:
+            return ""
+        return f" at revision {script.revision} ({script.doc})"
 
     def succeeded(self) -> None:
         if self.backup:  # only a run that made a backup makes room for it
