@@ -178,7 +178,9 @@ def test_a_failing_revision_leaves_nothing_behind(project, database_for, driver)
     cli = project.run("alembic", "upgrade", "head", env=env, check=False)
 
     (failed,) = error_lines(cli)
-    assert failed.startswith("FAILED: Migration failed and was rolled back: ")
+    assert failed.startswith(
+        "FAILED: Migration failed and was rolled back at revision broken (broken): "
+    )
     assert last_line(program) == f"myapp.db.DatabaseError: {failed[len('FAILED: ') :]}"
     assert database.snapshot() == before
     assert database.query("SELECT version_num FROM alembic_version") == [

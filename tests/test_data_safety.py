@@ -213,15 +213,53 @@ def test_removing_a_model_gives_a_marked_revision_and_a_warning(project):
     )
 
 
-def test_adding_a_model_is_not_marked(project):
+def test_adding_a_model_marks_only_the_downgrade_that_drops_it(project):
     _, env = sqlite_database(project)
     project.run("alembic", "upgrade", "head", env=env)
     add_invoice_model(project.path / "myapp/models.py")
 
     text, stderr = autogenerate(project, env, "add invoice")
 
+    downgrade = text.split("def downgrade")[1]
     assert 'op.create_table(\n        "invoice"' in text
-    assert "DESTRUCTIVE" not in text and "WARNING" not in stderr
+    assert marked(text) == []
+    assert downgrade.index("# DESTRUCTIVE: drops table invoice and all its rows") < (
+        downgrade.index('op.drop_table("invoice")')
+    )
+    assert [line for line in stderr.splitlines() if "WARNING" in line] == [
+        (
+            "WARNING [myapp.db.destructive] The downgrade destroys data: drops table "
+            "invoice and all its rows."
+        )
+    ]
+
+
+def test_a_not_null_column_without_a_default_is_marked_with_what_to_write(project):
+    """The upgrade would fail on any table with rows: the seed's account has three."""
+    _, env = sqlite_database(project)
+    project.run("alembic", "upgrade", "head", env=env)
+    models = project.path / "myapp/models.py"
+    models.write_text(
+        models.read_text().replace(
+            "    create_date: Mapped[date]\n",
+            "    create_date: Mapped[date]\n    email: Mapped[str] = mapped_column(String(200))\n",
+        )
+    )
+
+    text, stderr = autogenerate(project, env, "add email")
+    upgrade = text.split("def upgrade")[1].split("def downgrade")[0]
+    failed = project.run("alembic", "upgrade", "head", env=env, check=False)
+
+    assert (
+        "# FAILS ON A TABLE WITH ROWS: adds account.email, NOT NULL with no server "
+        "default" in upgrade
+    )
+    assert "server_default=" in upgrade.split("FAILS ON A TABLE WITH ROWS")[1]
+    assert (
+        "WARNING [myapp.db.destructive] Fails on a table with rows: adds account.email, "
+        "NOT NULL with no server default." in stderr.splitlines()
+    )
+    assert failed.returncode != 0 and "NOT NULL" in failed.stderr
 
 
 def test_only_changes_that_can_lose_values_are_marked(project):
@@ -249,7 +287,11 @@ def test_only_changes_that_can_lose_values_are_marked(project):
         (
             "WARNING [myapp.db.destructive] Destroys data: changes invoice.number from "
             "VARCHAR(20) to VARCHAR(7): what does not fit is lost."
-        )
+        ),
+        (  # and back, in the downgrade
+            "WARNING [myapp.db.destructive] The downgrade destroys data: changes "
+            "invoice.note from VARCHAR(50) to VARCHAR(20): what does not fit is lost."
+        ),
     ]
     project.run("alembic", "check", env=env)
 

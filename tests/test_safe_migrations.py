@@ -81,8 +81,11 @@ def test_a_failing_revision_leaves_the_database_as_it_was(project, database):
 
     assert cli.returncode != 0
     (failed,) = error_lines(cli)
-    assert failed.startswith("FAILED: Migration failed and was rolled back: ")
-    assert "no_such_table" in failed
+    # The revision, the database's reason and the statement, with no values.
+    assert failed.startswith(
+        "FAILED: Migration failed and was rolled back at revision broken (broken): "
+    )
+    assert failed.endswith(", in: INSERT INTO no_such_table (id) VALUES (1)")
     assert (
         last_line(code) == f"myapp.db.DatabaseError: {failed.removeprefix('FAILED: ')}"
     )
@@ -231,6 +234,50 @@ def test_a_callers_transaction_with_foreign_keys_on_is_refused(project):
     assert path.read_bytes() == before
 
 
+def test_a_refused_statement_is_named_with_no_password(project, database):
+    add_revision(
+        project,
+        "role",
+        "op.execute(\"CREATE ROLE reader LOGIN PASSWORD 'hunter2-secret' LIMIT x\")",
+    )
+
+    cli = project.run(
+        "alembic", "upgrade", "head", env=url_env(project, database.url), check=False
+    )
+
+    (failed,) = error_lines(cli)
+    assert failed.endswith(", in: CREATE ROLE reader LOGIN PASSWORD '***' LIMIT x")
+    assert "hunter2" not in cli.stdout + cli.stderr
+
+
+def test_postgresqls_detail_names_the_object_in_the_way(project, postgres, tmp_path):
+    database = new_database("postgres", tmp_path, postgres)
+    add_revision(
+        project,
+        "drop",
+        """
+        op.create_table(
+            "child",
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("account_id", sa.Integer, sa.ForeignKey("account.id")),
+        )
+        op.drop_table("account")
+        """,
+    )
+
+    cli = project.run(
+        "alembic", "upgrade", "head", env=url_env(project, database.url), check=False
+    )
+
+    (failed,) = error_lines(cli)
+    assert "cannot drop table account because other objects depend on it (" in failed
+    assert (
+        "constraint child_account_id_fkey on table child depends on table account"
+        in failed
+    )
+    assert failed.endswith(", in: DROP TABLE account")
+
+
 def test_an_error_without_a_telling_message_keeps_its_class(project, database):
     add_revision(
         project,
@@ -242,7 +289,10 @@ def test_an_error_without_a_telling_message_keeps_its_class(project, database):
     cli = project.run("alembic", "upgrade", "head", env=env, check=False)
 
     assert error_lines(cli) == [
-        "FAILED: Migration failed and was rolled back: NoSuchTableError: topics"
+        (
+            "FAILED: Migration failed and was rolled back at revision reflect (reflect): "
+            "NoSuchTableError: topics"
+        )
     ]
 
 

@@ -159,6 +159,31 @@ def lint(project: Project):
          "require-concurrent-index-creation"),
         ('op.add_column("account", sa.Column("email", sa.String(200), nullable=False))',
          "adding-required-field"),
+        # What takes no lock is not flagged: a wider VARCHAR, TEXT, an enum value, a
+        # SmallInteger in a new table. What rewrites the table still is.
+        ("""
+         with op.batch_alter_table("account") as batch_op:
+             batch_op.alter_column(
+                 "name", existing_type=sa.String(100), type_=sa.String(200)
+             )
+         with op.batch_alter_table("account") as batch_op:
+             batch_op.alter_column(
+                 "name", existing_type=sa.String(200), type_=sa.Text()
+             )
+         sa.Enum("cash", name="paid_by").create(op.get_bind())
+         op.change_enum_values("paid_by", ["cash"], ["card", "cash"], columns=[])
+         op.create_table(
+             "fee",
+             sa.Column("id", sa.BigInteger, primary_key=True),
+             sa.Column("level", sa.SmallInteger),
+         )
+         """, None),
+        ("""
+         with op.batch_alter_table("account") as batch_op:
+             batch_op.alter_column(
+                 "name", existing_type=sa.String(100), type_=sa.String(50)
+             )
+         """, "changing-column-type"),
         # The README's way to index a table with rows.
         ("""
          with op.get_context().autocommit_block():
@@ -167,7 +192,7 @@ def lint(project: Project):
              )
          """, None),
     ],
-    ids=["shipped", "index", "not null", "index concurrently"],
+    ids=["shipped", "index", "not null", "no lock", "narrowed", "index concurrently"],
 )  # fmt: skip
 def test_the_lock_lint(project, upgrade, rule):
     if upgrade:

@@ -124,7 +124,9 @@ class PostgresqlImpl(_Compare, postgresql.PostgresqlImpl):
     def alter_column(self, table_name: str, column_name: str, **kw: Any) -> None:
         if self.as_sql and _widens(kw.get("existing_type"), kw.get("type_")):
             # A wider VARCHAR takes no table rewrite on PostgreSQL: no lock to flag.
-            self.static_output("-- squawk-ignore changing-column-type")
+            # Directly above the statement, with no blank line, as squawk reads it.
+            assert self.output_buffer is not None
+            self.output_buffer.write("-- squawk-ignore changing-column-type\n")
         super().alter_column(table_name, column_name, **kw)
 
 

@@ -30,9 +30,9 @@ def warn(script: ops.MigrationScript, metadata: sa.MetaData) -> list[str]:
                 )
         for constraint in table.foreign_key_constraints:
             found += _not_unique_target(constraint)
-    for warning in found:
+    for warning in sorted(found):
         log.warning("Model mistake: %s.", warning)
-    return found
+    return sorted(found)
 
 
 def _not_unique_target(constraint: sa.ForeignKeyConstraint) -> list[str]:

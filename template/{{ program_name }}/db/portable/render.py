@@ -3,7 +3,8 @@
 Alembic writes a TypeDecorator as its impl's arguments, names what those arguments hold
 without importing it, and writes a server default as the SQL of the database it ran
 against. A revision must instead call what the models call, imported, so that it runs
-on every database.
+on every database. What cannot be written so raises CommandError, which the alembic
+command prints as one line, before any file is written.
 """
 
 import enum
@@ -13,11 +14,10 @@ from typing import Any
 import sqlalchemy as sa
 from alembic.autogenerate.api import AutogenContext
 from alembic.autogenerate.render import _repr_type
+from alembic.util import CommandError
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.elements import False_, True_
 from sqlalchemy.sql.functions import FunctionElement
-
-from ..errors import DatabaseError
 
 # Defaults that each database writes its own way; func.now() is CURRENT_TIMESTAMP on
 # SQLite and now() on PostgreSQL.
@@ -89,7 +89,7 @@ def call(name: str, source: object, cls: type, autogen_context: AutogenContext) 
             continue
         value = getattr(source, parameter.name, parameter.default)
         if value is parameter.empty:
-            raise DatabaseError(
+            raise CommandError(
                 f"Cannot write {cls.__qualname__}(...) into the revision: it keeps no "
                 f"attribute '{parameter.name}'. Store each __init__ argument under its "
                 "own name, or give the class a __repr__."
@@ -123,7 +123,7 @@ def _value(value: object, autogen_context: AutogenContext) -> str:
 def _literal(clause: object) -> str:
     if isinstance(clause, sa.BindParameter):
         return repr(clause.value)
-    raise DatabaseError(
+    raise CommandError(
         f"Cannot write the server default {clause} into the revision: give its "
         "construct a __repr__, or write the default in the revision by hand."
     )
