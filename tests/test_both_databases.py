@@ -28,7 +28,8 @@ CHANGES_ON_SQLITE = [
     ('    low = "low"\n', '    low = "low"\n    medium = "medium"\n'),  # longer
 ]
 CHANGES_ON_POSTGRES = [
-    ('    medium = "medium"\n', '    urgent = "urgent"\n'),  # one out, one in
+    # One out, one in, and longer: SQLite's VARCHAR(6) must widen.
+    ('    medium = "medium"\n', '    critical = "critical"\n'),
     (  # another expression index, DESC; a NOT NULL column with a default
         '        CheckConstraint("score BETWEEN',
         (
@@ -239,7 +240,7 @@ def test_the_changed_rule_and_the_enum_values_reach_the_database(
     project.run("alembic", "upgrade", "head", env=env)
     insert = "INSERT INTO team (id, code, score, level) VALUES ({}, 'x', {}, '{}')"
 
-    within = run_sql(project, database.url, insert.format(1, 100, "urgent"))
+    within = run_sql(project, database.url, insert.format(1, 100, "critical"))
     above = run_sql(project, database.url, insert.format(2, 101, "low"))
     removed = run_sql(project, database.url, insert.format(3, 1, "medium"))
 
@@ -248,7 +249,7 @@ def test_the_changed_rule_and_the_enum_values_reach_the_database(
     if kind == "postgres":
         assert "invalid input value for enum team_level" in removed.stderr
         values = database.query("SELECT enum_range(NULL::team_level)::text")
-        assert values == [("{low,urgent,high}",)]  # in the models' order
+        assert values == [("{low,critical,high}",)]  # in the models' order
     else:
         assert removed.returncode == 0  # SQLite stores a native enum as VARCHAR
 
@@ -289,6 +290,14 @@ def test_the_cycle_and_the_type_made_checks_exist_on_both(crossed, postgres, tmp
     assert "CONSTRAINT ck_team_active CHECK" in sqlite_team
     assert "CONSTRAINT ck_team_size CHECK" in sqlite_team
     assert unique_on_player == []  # the primary key is unique already
+    project.run("python", "-c", CREATE_ALL)
+
+
+CREATE_ALL = """
+import sqlalchemy as sa
+from myapp.models import Base
+Base.metadata.create_all(sa.create_engine("sqlite://"))
+"""
 
 
 MISTAKES = """

@@ -272,7 +272,7 @@ def test_postgresqls_detail_names_the_object_in_the_way(project, postgres, tmp_p
     (failed,) = error_lines(cli)
     assert "cannot drop table account because other objects depend on it (" in failed
     assert (
-        "constraint child_account_id_fkey on table child depends on table account"
+        "constraint fk_child_account_id_account on table child depends on table account"
         in failed
     )
     assert failed.endswith(", in: DROP TABLE account")

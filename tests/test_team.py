@@ -126,6 +126,7 @@ def test_every_run_step_of_the_workflow_passes(
         "tests / Format",
         "tests / Tests on SQLite",
         "tests / Tests on PostgreSQL",
+        "tests / The history, up, checked, down and up, on scratch SQLite and PostgreSQL",
         "migrations / Install",
         "migrations / Upgrade to head",
         "migrations / Models and migrations agree",
