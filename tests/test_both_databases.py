@@ -434,3 +434,32 @@ def test_check_scratch_tries_postgresql_too_and_names_the_revision(project, post
         "from the models (add_table invoice; add_index ix_invoice_note): autogenerate "
         "a revision, or fix the one that wrote this"
     )
+
+
+OLD_STYLE = """
+def upgrade():
+    op.create_table("t", sa.Column("kind", sa.Enum("a", "b", name="kind")))
+    op.sync_enum_values(
+        enum_schema="public", enum_name="kind", new_values=["a", "b", "c"],
+        affected_columns=[],
+    )
+    op.change_enum_values("mood", ["up"], ["up", "down"], columns=[])
+"""
+
+
+def test_sqlite_reads_enum_values_from_old_and_new_revisions(project, tmp_path):
+    """An update brings op.change_enum_values() to a history whose older revisions
+    call alembic-postgresql-enum's sync_enum_values(): SQLite reads both."""
+    revision = tmp_path / "old_style.py"
+    revision.write_text(OLD_STYLE)
+    read = (
+        "import sys, json; from myapp.db.portable.enum_values import declared_in; "
+        "print(json.dumps(declared_in(sys.argv[1])))"
+    )
+
+    result = project.run("python", "-c", read, str(revision))
+
+    assert json.loads(result.stdout) == {
+        "kind": ["a", "b", "c"],
+        "mood": ["up", "down"],
+    }

@@ -10,7 +10,8 @@ op.change_enum_values(), made against either database:
   the longest value changes.
 
 PostgreSQL knows its enum's values. SQLite does not, so there the values are the ones
-the history last declared: the revisions' sa.Enum(...) and change_enum_values() calls.
+the history last declared: the revisions' sa.Enum(...), change_enum_values() and (in
+older revisions) alembic-postgresql-enum's sync_enum_values() calls.
 """
 
 import ast
@@ -291,7 +292,16 @@ def declared_in(path: str) -> dict[str, list[str]]:
                 ]
             elif name == "change_enum_values":
                 values[ast.literal_eval(call.args[0])] = ast.literal_eval(call.args[2])
-        except (ValueError, IndexError, TypeError):
+            elif (
+                name == "sync_enum_values"
+            ):  # alembic-postgresql-enum's, in old revisions
+                arguments = dict(
+                    zip(("enum_schema", "enum_name", "new_values"), call.args)
+                )
+                arguments.update(keywords)
+                enum_name = ast.literal_eval(arguments["enum_name"])
+                values[enum_name] = ast.literal_eval(arguments["new_values"])
+        except (ValueError, IndexError, KeyError, TypeError):
             continue  # not literal values: nothing the history can tell
     return values
 
