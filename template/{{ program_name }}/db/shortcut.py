@@ -26,6 +26,8 @@ _IDENTIFIER = re.compile(
 _PLAIN_STRING = re.compile(r"""(['"])([^'"\\]*)\1""")
 # The files Alembic loads as revisions (alembic.script.base._only_source_rev_file).
 _REVISION_FILE = re.compile(r"(?!\.\#|__init__)(.*\.py)$")
+# What a value that is not a plain literal raises on the way to one.
+_NOT_A_LITERAL = (ValueError, SyntaxError, UnicodeDecodeError)
 
 
 def script_heads(versions: Path) -> frozenset[str] | None:
@@ -59,7 +61,7 @@ def _read_identifiers(source: bytes) -> tuple[str, tuple[str, ...]] | None:
             return None
         try:
             values[name] = _literal(value.decode().strip())
-        except (ValueError, SyntaxError, UnicodeDecodeError):
+        except _NOT_A_LITERAL:
             return None
     if values.get(b"branch_labels") or values.get(b"depends_on"):
         return None

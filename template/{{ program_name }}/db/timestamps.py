@@ -2,17 +2,20 @@
 
 SQLite has no type for a moment in time. SQLAlchemy stores the wall-clock digits and
 drops the offset, so 10:00+02:00 reads back as a naive 10:00: a different moment, and
-one that raises when compared with datetime.now(timezone.utc). Through the template's
+one that raises when compared with datetime.now(UTC). Through the template's
 engines such a column stores UTC and reads back aware, equal to what was written.
 """
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
+
+# datetime.UTC, which Python 3.10 lacks.
+UTC = timezone(timedelta(0))
 
 
 class _AwareDateTime(sqlite.DATETIME):
@@ -25,7 +28,7 @@ class _AwareDateTime(sqlite.DATETIME):
 
         def bind(value: Any) -> Any:
             if isinstance(value, datetime) and value.tzinfo is not None:
-                value = value.astimezone(timezone.utc).replace(tzinfo=None)
+                value = value.astimezone(UTC).replace(tzinfo=None)
             return process(value) if process else value
 
         return bind
@@ -40,9 +43,7 @@ class _AwareDateTime(sqlite.DATETIME):
         def result(value: Any) -> Any:
             value = process(value) if process else value
             if isinstance(value, datetime) and value.tzinfo is None:
-                value = value.replace(
-                    tzinfo=timezone.utc
-                )  # stored as UTC, as bind() wrote it
+                value = value.replace(tzinfo=UTC)  # stored as UTC, as bind() wrote it
             return value
 
         return result

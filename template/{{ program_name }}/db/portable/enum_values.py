@@ -14,6 +14,8 @@ the history last declared: the revisions' sa.Enum(...), change_enum_values() and
 older revisions) alembic-postgresql-enum's sync_enum_values() calls.
 """
 
+from __future__ import annotations
+
 import ast
 import logging
 from collections.abc import Iterable
@@ -29,6 +31,8 @@ from alembic.util import DispatchPriority
 log = logging.getLogger(__name__)
 
 Columns = list[tuple[str, str]]
+# What a revision's argument that is not a literal raises on the way to one.
+_NOT_LITERAL = (ValueError, IndexError, KeyError, TypeError)
 
 
 @Operations.register_operation("change_enum_values")
@@ -52,7 +56,7 @@ class ChangeEnumValuesOp(ops.MigrateOperation):
     ) -> None:
         operations.invoke(cls(name, old, new, columns))
 
-    def reverse(self) -> "ChangeEnumValuesOp":
+    def reverse(self) -> ChangeEnumValuesOp:
         return ChangeEnumValuesOp(self.name, self.new, self.old, self.columns)
 
     def to_diff_tuple(self) -> tuple[Any, ...]:
@@ -301,7 +305,7 @@ def declared_in(path: str) -> dict[str, list[str]]:
                 arguments.update(keywords)
                 enum_name = ast.literal_eval(arguments["enum_name"])
                 values[enum_name] = ast.literal_eval(arguments["new_values"])
-        except (ValueError, IndexError, KeyError, TypeError):
+        except _NOT_LITERAL:
             continue  # not literal values: nothing the history can tell
     return values
 

@@ -1,5 +1,7 @@
 """PostgreSQL's enum types in revisions made on any database."""
 
+from __future__ import annotations
+
 import logging
 import sys
 
@@ -44,7 +46,7 @@ class EnumTypeOp(ops.MigrateOperation):
         self.action = action
         self.enum = enum
 
-    def reverse(self) -> "EnumTypeOp":
+    def reverse(self) -> EnumTypeOp:
         return EnumTypeOp("drop" if self.action == "create" else "create", self.enum)
 
     def to_diff_tuple(self) -> tuple:

@@ -11,16 +11,18 @@ import os
 import re
 import sqlite3
 from contextlib import suppress
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
 from sqlalchemy import URL
 
 from .errors import DatabaseError
+from .names import PROGRAM
+from .timestamps import UTC
 
 # Set to 0 to migrate SQLite files without backing them up first.
-MIGRATION_BACKUP_ENV = "{{ program_name | upper }}_MIGRATION_BACKUP"
+MIGRATION_BACKUP_ENV = f"{PROGRAM.upper()}_MIGRATION_BACKUP"
 KEEP = 3
 # The UTC time in a backup's name, which sorts as it reads: 20261125T120000123456Z.
 STAMP_FORMAT = "%Y%m%dT%H%M%S%fZ"
@@ -47,7 +49,7 @@ def back_up(database: Path, revision: str) -> Path:
     connections are open; a plain file copy would not. An existing backup is never
     overwritten.
     """
-    stamp = datetime.now(timezone.utc).strftime(STAMP_FORMAT)
+    stamp = datetime.now(UTC).strftime(STAMP_FORMAT)
     target = database.with_name(f"{database.name}.{revision}.{stamp}.bak")
     partial = target.with_name(f"{target.name}.partial")
     try:

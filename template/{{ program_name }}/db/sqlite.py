@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import URL, Connection, Engine, event
 
 from .errors import DatabaseError, one_line
-from .url import DATABASE_URL_ENV
+from .names import DATABASE_URL_ENV, PROGRAM
 
 # What SQLite says of a file that is not a database, or a damaged one.
 DAMAGED = ("file is not a database", "database disk image is malformed")
@@ -126,6 +126,6 @@ def explain_sql_mode(url: URL) -> Iterator[None]:
             f"--sql cannot write SQLite's SQL for this history: a batch operation "
             f"{rebuilds}, which needs the live database. Run the upgrade on the "
             "database itself, or write PostgreSQL's SQL, which needs no server: "
-            f"{DATABASE_URL_ENV}=postgresql://localhost/{{ program_name }} alembic "
+            f"{DATABASE_URL_ENV}=postgresql://localhost/{PROGRAM} alembic "
             "upgrade head --sql"
         ) from None

@@ -1,12 +1,15 @@
 """Bringing the schema up to date from the program: Alembic's configuration in code,
 and migrate() for start-up, sync or async."""
 
+from __future__ import annotations
+
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import shortcut
 from .errors import DatabaseError
+from .names import PROGRAM
 from .url import get_url, sync_url
 
 if TYPE_CHECKING:
@@ -15,12 +18,12 @@ if TYPE_CHECKING:
 # Alembic's configuration for the program; alembic.ini names the same scripts for the
 # `alembic` command. migrate()'s shortcut reads the scripts' location from here too.
 ALEMBIC_OPTIONS = {
-    "script_location": "{{ program_name }}:migrations",
+    "script_location": f"{PROGRAM}:migrations",
     "path_separator": "os",
 }
 
 
-def alembic_config() -> "Config":
+def alembic_config() -> Config:
     """Return the Alembic configuration, built in code so it works from any directory.
 
     The scripts are found as a package resource, so this works the same in a checkout and

@@ -1,6 +1,8 @@
 """How to connect: the program's engines, sync and async, and the engine migrations run
 on, all made the same way from one URL."""
 
+from __future__ import annotations
+
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -10,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, NoSuchModuleError
 
 from . import sqlite
 from .errors import DatabaseError
+from .names import PROGRAM
 from .timestamps import aware_on_sqlite
 from .url import DATABASE_URL_ENV, async_url, get_url, sync_url
 
@@ -22,9 +25,9 @@ SQLITE_BUSY_TIMEOUT = 30
 SQLITE_MIGRATION_BUSY_TIMEOUT = 600
 # What to install for a driver, or driver support, that is missing.
 EXTRAS = {
-    "psycopg": "{{ program_name }}[postgres]",
-    "aiosqlite": "{{ program_name }}[async]",
-    "greenlet": "{{ program_name }}[async]",
+    "psycopg": f"{PROGRAM}[postgres]",
+    "aiosqlite": f"{PROGRAM}[async]",
+    "greenlet": f"{PROGRAM}[async]",
     "asyncpg": "asyncpg",
 }
 
@@ -57,7 +60,7 @@ def migration_engine(
 
 def get_async_engine(
     url: URL | None = None, *, variable: str = DATABASE_URL_ENV
-) -> "AsyncEngine":
+) -> AsyncEngine:
     """Return the program's AsyncEngine for the same database as get_engine(), with the
     same rules: aiosqlite on SQLite, psycopg or asyncpg on PostgreSQL (the [async]
     extra)."""

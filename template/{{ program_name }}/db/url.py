@@ -7,11 +7,13 @@ from sqlalchemy import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from .errors import DatabaseError
-
-DATABASE_URL_ENV = "{{ database_url_env }}"
+from .names import DATABASE_URL_ENV, PROGRAM
 
 # The URL may name a sync or an async driver; each engine takes the one it needs. Plain
 # postgresql:// means psycopg 3, which is both (SQLAlchemy alone would pick psycopg2).
+# What a URL that cannot be parsed raises.
+_UNPARSABLE = (ArgumentError, ValueError)
+
 SYNC_DRIVERS = {
     "postgresql": "postgresql+psycopg",
     "postgresql+asyncpg": "postgresql+psycopg",
@@ -30,11 +32,11 @@ ASYNC_DRIVERS = {
 def data_dir() -> Path:
     """Return the program's data directory, creating it (private to the user) if needed.
 
-    On Linux this is $XDG_DATA_HOME/{{ program_name }}, or ~/.local/share/{{ program_name }}.
+    On Linux this is $XDG_DATA_HOME/<program>, or ~/.local/share/<program>.
     """
     import platformdirs  # here, not at the top: a program given a URL never pays for it
 
-    path = platformdirs.user_data_path("{{ program_name }}", appauthor=False)
+    path = platformdirs.user_data_path(PROGRAM, appauthor=False)
     try:
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as error:
@@ -65,7 +67,7 @@ def get_url(variable: str = DATABASE_URL_ENV) -> URL:
         )
     try:
         return make_url(raw)
-    except (ArgumentError, ValueError):
+    except _UNPARSABLE:
         # Not `from error`: the parser's message may quote the URL, password and all.
         raise DatabaseError(
             f"{variable} is not a valid database URL: expected "

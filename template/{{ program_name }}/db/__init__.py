@@ -2,14 +2,15 @@
 date. Everything that needs the database asks this package: the program, its tests and
 migrations/env.py.
 
-    from {{ program_name }}.db import get_engine, migrate
+    from <program>.db import get_engine, migrate
 
     migrate()                        # at start-up; a no-op costs next to nothing
     engine = get_engine()            # or get_async_engine(), after await migrate_async()
 
-The URL comes from ${{ database_url_env }}, a sync or an async driver alike, or is a SQLite
-file in the data directory. The modules here are the template's machinery, one per
-mechanism; `copier update` keeps them current.
+The URL comes from the variable names.DATABASE_URL_ENV names, a sync or an async driver
+alike, or is a SQLite file in the data directory. The modules here are the template's
+machinery, one per mechanism; `copier update` keeps them current. names.py holds what
+this project's answers named.
 """
 
 from .engines import get_async_engine, get_engine, migration_engine

@@ -9,12 +9,13 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, text
 
 from .engines import connect
+from .names import PROGRAM
 
 log = logging.getLogger(__name__)
 
 # The advisory lock's key, and how often a process that waits for it asks again.
 MIGRATION_LOCK_KEY = int.from_bytes(
-    hashlib.sha256(b"{{ program_name }} migrations").digest()[:8], "big", signed=True
+    hashlib.sha256(f"{PROGRAM} migrations".encode()).digest()[:8], "big", signed=True
 )
 MIGRATION_LOCK_POLL_SECONDS = 0.2
 

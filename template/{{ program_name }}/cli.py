@@ -1,13 +1,14 @@
-"""The program's command line. `{{ program_name }} db ...` manages the database schema from
-any directory, with the configuration the program itself uses; add your own commands
-beside it."""
+"""The program's command line. `<program> db ...` manages the database schema from any
+directory, with the configuration the program itself uses; add your own commands beside
+it."""
 
 import argparse
 import logging
 import sys
 from pathlib import Path
 
-from {{ program_name }} import db
+from . import db
+from .db.names import PROGRAM
 
 # The checkout's alembic.ini holds the settings for writing new revisions (file names,
 # formatting); an installed program has no use for them.
@@ -21,12 +22,12 @@ LOG_LEVELS = {
     "alembic": logging.INFO,
     "alembic.runtime.plugins": logging.WARNING,
     "alembic.util.messaging": logging.CRITICAL,
-    "{{ program_name }}": logging.INFO,
+    PROGRAM: logging.INFO,
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="{{ program_name }}", description=__doc__)
+    parser = argparse.ArgumentParser(prog=PROGRAM, description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     db_parser = commands.add_parser(
         "db",
@@ -88,7 +89,7 @@ def run_db(args: argparse.Namespace) -> None:
     from alembic.config import Config
     from alembic.util import CommandError, err
 
-    from {{ program_name }}.db import scratch
+    from .db import scratch
 
     if args.action in WRITES_REVISIONS:
         if not ALEMBIC_INI.is_file():
