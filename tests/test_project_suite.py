@@ -1,7 +1,12 @@
 """Each rendered project's own checks pass: its test suite, ruff check and ruff format."""
 
+import subprocess
+import tomllib
+
 import pytest
-from conftest import VARIANTS
+import yaml
+from conftest import TEMPLATE, VARIANTS
+from packaging.requirements import Requirement
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -56,3 +61,43 @@ def test_the_test_variable_is_named_in_its_errors(projects):
         "myapp.db.DatabaseError: TEST_MYAPP_DATABASE_URL needs the Python package "
         "'pg8000', which is not installed." in result.stdout
     )
+
+
+PYTHON_VERSIONS = yaml.safe_load((TEMPLATE / "copier.yml").read_text())[
+    "python_version"
+]["choices"]
+
+
+@pytest.mark.parametrize("python_version", PYTHON_VERSIONS)
+def test_every_accepted_python_version_is_clean_with_the_ruff_dev_installs(
+    copie, projects, python_version
+):
+    """ruff's rules follow the answer (target-version), so each answer is its own lint."""
+    result = copie.copy(extra_answers={"python_version": python_version})
+    assert result.exit_code == 0, result.exception
+    root = result.project_dir
+    venv = projects["default"].venv
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+    (bound,) = [
+        d
+        for d in pyproject["project"]["optional-dependencies"]["dev"]
+        if d.startswith("ruff")
+    ]
+    installed = subprocess.run(
+        [str(venv / "bin/ruff"), "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()[1]
+    workflow = yaml.safe_load((root / ".github/workflows/ci.yml").read_text())
+
+    for command in (["check"], ["format", "--check"]):
+        lint = subprocess.run(
+            [str(venv / "bin/ruff"), *command, "--no-cache", "."],
+            cwd=root, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert lint.returncode == 0, lint.stdout + lint.stderr
+    assert Requirement(bound).specifier.contains(installed)
+    assert Requirement(bound).specifier.contains("0.99") is False  # bounded above
+    matrix = workflow["jobs"]["tests"]["strategy"]["matrix"]["python-version"]
+    assert matrix == PYTHON_VERSIONS[PYTHON_VERSIONS.index(python_version) :]
