@@ -31,6 +31,7 @@ DRIVERS = {
     "aiosqlite": ("sqlite+aiosqlite", "sqlite"),
     "psycopg": ("postgresql+psycopg", "postgres"),
     "asyncpg": ("postgresql+asyncpg", "postgres"),
+    "postgresql": ("postgresql", "postgres"),  # psycopg 3 for both engines
 }
 # The drivers the program's sync and async engines take for each.
 ENGINES = {
@@ -38,6 +39,7 @@ ENGINES = {
     "aiosqlite": ("sqlite", "sqlite+aiosqlite"),
     "psycopg": ("postgresql+psycopg", "postgresql+psycopg"),
     "asyncpg": ("postgresql+psycopg", "postgresql+asyncpg"),
+    "postgresql": ("postgresql+psycopg", "postgresql+psycopg"),
 }
 SEEDED = "Ed Williams, John Smith, Wendy Jones"
 

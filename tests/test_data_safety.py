@@ -350,3 +350,107 @@ def test_a_table_rename_written_from_the_hint_leaves_check_clean(project):
         'batch_op.create_unique_constraint("uq_bill_number", ["number"])',
     ]
     project.run("alembic", "check", env=env)
+
+
+METER = """
+
+from decimal import Decimal
+from sqlalchemy import BigInteger, Integer, Numeric, SmallInteger
+
+
+class Meter(Base):
+    __tablename__ = "meter"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reading: Mapped[int] = mapped_column(BigInteger)
+    level: Mapped[int] = mapped_column(SmallInteger)
+    price: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    rate: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    code: Mapped[int] = mapped_column(Integer)
+    serial: Mapped[int] = mapped_column(Integer)
+"""
+
+
+def test_integers_numerics_and_changes_of_kind_are_marked_when_they_can_lose(project):
+    _, env = sqlite_database(project)
+    project.run("alembic", "upgrade", "head", env=env)
+    models = project.path / "myapp/models.py"
+    models.write_text(models.read_text() + METER)
+    autogenerate(project, env, "add meter")
+    project.run("alembic", "upgrade", "head", env=env)
+    models.write_text(
+        models.read_text()
+        .replace("mapped_column(BigInteger)", "mapped_column(Integer)")  # narrower
+        .replace("mapped_column(SmallInteger)", "mapped_column(BigInteger)")  # wider
+        .replace(  # fewer digits; then more
+            "price: Mapped[Decimal] = mapped_column(Numeric(10, 2))",
+            "price: Mapped[Decimal] = mapped_column(Numeric(8, 2))",
+        )
+        .replace(
+            "rate: Mapped[Decimal] = mapped_column(Numeric(10, 2))",
+            "rate: Mapped[Decimal] = mapped_column(Numeric(12, 4))",
+        )
+        .replace(  # another kind: a string of ten cannot hold every integer's text
+            "code: Mapped[int] = mapped_column(Integer)",
+            "code: Mapped[str] = mapped_column(String(10))",
+        )
+        .replace(  # a kind that holds every integer
+            "serial: Mapped[int] = mapped_column(Integer)",
+            "serial: Mapped[Decimal] = mapped_column(Numeric(20, 0))",
+        )
+    )
+
+    text, _ = autogenerate(project, env, "change meter")
+
+    assert sorted(marked(text)) == [
+        (
+            "# DESTRUCTIVE: changes meter.code from INTEGER to VARCHAR(10): what does not "
+            "fit is lost"
+        ),
+        (
+            "# DESTRUCTIVE: changes meter.price from NUMERIC(10, 2) to NUMERIC(8, 2): what "
+            "does not fit is lost"
+        ),
+        (
+            "# DESTRUCTIVE: changes meter.reading from BIGINT to INTEGER: what does not fit "
+            "is lost"
+        ),
+    ]
+
+
+# Two backups in the same microsecond, on purpose: the clock stands still.
+COLLIDE = """
+import sqlite3, sys
+from datetime import datetime
+from pathlib import Path
+from myapp.db import DatabaseError, backup
+
+class Frozen(datetime):
+    @classmethod
+    def now(cls, tz=None):
+        return datetime(2026, 1, 1, 12, 0, tzinfo=tz)
+
+backup.datetime = Frozen
+path = Path(sys.argv[1])
+first = backup.back_up(path, "3f1a9c2b7d10")
+with sqlite3.connect(path) as connection:
+    connection.execute("INSERT INTO account (name, create_date) VALUES ('Late', '2024-01-01')")
+try:
+    backup.back_up(path, "3f1a9c2b7d10")
+except DatabaseError:
+    print("refused")
+print(first)
+"""
+
+
+def test_a_backup_that_would_take_an_existing_name_leaves_it_alone(project):
+    path, env = sqlite_database(project)
+    project.run("alembic", "upgrade", "head", env=env)
+
+    result = project.run("python", "-c", COLLIDE, str(path), env=env)
+
+    refused, first = result.stdout.splitlines()
+    assert refused == "refused"
+    assert query(first, "SELECT count(*) FROM account") == [(3,)]  # not the 4th row
+    assert query(path, "SELECT count(*) FROM account") == [(4,)]
+    assert sorted(p.name for p in path.parent.glob("*.partial")) == []

@@ -1,9 +1,9 @@
 """Each rendered project's own checks pass: its test suite, ruff check and ruff format."""
 
 import subprocess
-import tomllib
 
 import pytest
+import tomllib
 import yaml
 from conftest import TEMPLATE, VARIANTS
 from packaging.requirements import Requirement
@@ -43,8 +43,9 @@ def test_project_test_suite_passes_twice_on_one_postgres_database(projects, post
     for run in runs:
         assert run.returncode == 0, run.stdout
         assert " passed" in run.stdout and "failed" not in run.stdout
-    assert runs[0].stdout.splitlines()[-1].split(" in ")[0] == (
-        runs[1].stdout.splitlines()[-1].split(" in ")[0]
+    assert (
+        runs[0].stdout.splitlines()[-1].split(" in ")[0]
+        == (runs[1].stdout.splitlines()[-1].split(" in ")[0])
     )
     assert postgres.query(
         "project_suite", "SELECT extname FROM pg_extension WHERE extname <> 'plpgsql'"

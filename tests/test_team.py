@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+import tomllib
 import yaml
 from conftest import TOOLS, Project, uv
 from pg_server import SUPERUSER_PASSWORD
@@ -138,7 +139,7 @@ def test_every_run_step_of_the_workflow_passes(
     ]
 
 
-def lint(project: Project):
+def lint(project: Project, *options: str):
     """The lock lint, as the README gives it."""
     env = project.env(MYAPP_DATABASE_URL="postgresql://localhost/myapp")
     # python -m: this copy's own package, with its own revisions.
@@ -147,7 +148,7 @@ def lint(project: Project):
     )
     sql = sql.stdout
     return subprocess.run(
-        [str(project.venv / "bin/squawk"), "--reporter", "gcc"],
+        [str(project.venv / "bin/squawk"), "--reporter", "gcc", *options],
         input=sql, cwd=project.path, capture_output=True, text=True, check=False,
     )  # fmt: skip
 
@@ -206,6 +207,39 @@ def test_the_lock_lint(project, upgrade, rule):
     ]
     assert found == ([rule] if rule else []), result.stdout
     assert result.returncode == (1 if rule else 0)
+
+
+# Everything each exclusion in .squawk.toml is for: a new table of the models' usual
+# types, and the README's concurrent index (outside a transaction).
+EVERY_EXCLUDED = """
+op.create_table(
+    "event",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", sa.DateTime()),
+    sa.Column("name", sa.String(20)),
+    sa.Column("level", sa.SmallInteger),
+)
+with op.get_context().autocommit_block():
+    op.create_index(
+        "ix_account_name", "account", ["name"], postgresql_concurrently=True
+    )
+"""
+
+
+def test_each_lock_lint_exclusion_silences_something(project, tmp_path):
+    add_revision(project, "event", EVERY_EXCLUDED)
+    excluded = tomllib.loads((project.path / ".squawk.toml").read_text())
+    no_exclusions = tmp_path / "none.toml"
+    no_exclusions.write_text("")
+
+    with_them = lint(project)
+    without = lint(project, "--config", str(no_exclusions))
+
+    found = {
+        line.split()[2] for line in without.stdout.splitlines() if "warning" in line
+    }
+    assert with_them.returncode == 0, with_them.stdout
+    assert found == set(excluded["excluded_rules"])
 
 
 # pip, or any other download, fails at once: the hooks must not need the network.
