@@ -118,6 +118,11 @@ CHANGES_ON_POSTGRES = [
         '    guest = "guest"\n',
         '    guest = "guest"\n    admin = "admin"\n',
     ),
+    (  # drop a column with a default, which PostgreSQL reflects as 'EUR'::varchar:
+        # the downgrade re-adds it, on SQLite too
+        '    currency: Mapped[str] = mapped_column(String(3), server_default="EUR")\n',
+        "",
+    ),
 ]
 # (table, old column, new column); the models.py edit is the attribute's rename.
 RENAME_ON_SQLITE = ("comment", "body", "content")
