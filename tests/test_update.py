@@ -1,7 +1,8 @@
 """`copier update`: template fixes arrive, and the user's work stays as it was.
 
 Tags don't land in this repository, so the tests clone the template into a temp dir,
-tag v1 there, change the template as a later release would, and tag v2.
+tag v1.0.0 there (the README's release tags), change the template as a later release
+would, and tag v1.1.0.
 """
 
 import filecmp
@@ -16,6 +17,8 @@ from conftest import TEMPLATE, TOOLS, add_invoice_model, once_per_run
 
 ENV_PY = "template/{{ program_name }}/migrations/env.py.jinja"
 MODELS_PY = "template/{{ program_name }}/models.py.jinja"
+# The releases the tests cut, as the README says releases are cut: vX.Y.Z tags.
+V1, V2 = "v1.0.0", "v1.1.0"
 V2_FIX = "# Fixed in v2: a template change that must reach every project."
 V2_MODELS = "# Changed in v2: never reaches a project that already has models.py."
 GIT_IDENTITY = {
@@ -87,7 +90,7 @@ def clone_and_tag(folder: Path) -> str:
             shutil.copy2(TEMPLATE / name, clone / name)
     git("add", "-A", cwd=clone)
     git("commit", "--quiet", "--allow-empty", "-m", "v1", cwd=clone)
-    git("tag", "v1", cwd=clone)
+    git("tag", V1, cwd=clone)
     edit(
         clone / ENV_PY,
         "config = context.config\n",
@@ -95,7 +98,7 @@ def clone_and_tag(folder: Path) -> str:
     )
     edit(clone / MODELS_PY, "\n\nclass Base(", f"\n\n{V2_MODELS}\nclass Base(")
     git("commit", "--quiet", "-am", "v2", cwd=clone)
-    git("tag", "v2", cwd=clone)
+    git("tag", V2, cwd=clone)
     return str(clone)
 
 
@@ -111,7 +114,7 @@ def render(template: Path, destination: Path, ref: str) -> Path:
     return destination
 
 
-def start_project(template: Path, tmp_path: Path, ref: str = "v1") -> Path:
+def start_project(template: Path, tmp_path: Path, ref: str = "v1.0.0") -> Path:
     """Render at `ref` and commit, as the user's first step."""
     project = render(template, tmp_path / "myapp", ref)
     git("init", "--quiet", cwd=project)
@@ -151,8 +154,11 @@ def users_edits_are_there(project: Path) -> bool:
     )
 
 
-def update(project: Path, ref: str = "v2"):
-    return copier("update", "--defaults", f"--vcs-ref={ref}", cwd=project)
+def update(project: Path, ref: str | None = None):
+    """`copier update --defaults`, as the README gives it: to the newest release, or
+    to `ref`."""
+    pinned = [f"--vcs-ref={ref}"] if ref else []
+    return copier("update", "--defaults", *pinned, cwd=project)
 
 
 def snapshot(project: Path, names) -> dict[str, bytes]:
@@ -194,7 +200,7 @@ def test_a_template_fix_arrives_and_the_users_work_stays(template, tmp_path, pro
     assert users_edits_are_there(project)
     assert V2_MODELS not in (project / "myapp/models.py").read_text()
     assert leftovers(project) == []
-    assert "_commit: v2" in (project / ".copier-answers.yml").read_text()
+    assert f"_commit: {V2}" in (project / ".copier-answers.yml").read_text()
     fresh = {**run_env, "MYAPP_DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}"}
     subprocess.run([alembic, "upgrade", "head"], cwd=project, env=fresh, check=True)
 
@@ -221,7 +227,7 @@ def test_a_deleted_example_stays_deleted(template, tmp_path):
 def test_updating_to_the_same_version_changes_nothing(template, tmp_path):
     project = start_project(template, tmp_path)
 
-    update(project, "v1")
+    update(project, V1)
 
     assert git("status", "--porcelain", cwd=project) == ""
 
@@ -250,7 +256,7 @@ def test_an_updated_project_matches_a_fresh_copy_but_for_the_users_files(
     updated = start_project(template, tmp_path)
     update(updated)
     (tmp_path / "fresh").mkdir()
-    fresh = render(template, tmp_path / "fresh/myapp", "v2")
+    fresh = render(template, tmp_path / "fresh/myapp", V2)
 
     assert differing_files(updated, fresh) == {"myapp/models.py"}
 
@@ -325,7 +331,7 @@ def test_an_update_from_the_single_module_layout_brings_the_db_package(
     ours = do_the_users_work(project, venv / "bin/alembic", env)
     users_files = snapshot(project, ours)
 
-    update(project, "v1")
+    update(project, V1)
     used = subprocess.run(
         [venv / "bin/python", "-c", USE_THE_PUBLIC_API],
         cwd=project, env=env, capture_output=True, text=True, check=True,
@@ -359,7 +365,7 @@ def test_a_project_from_before_the_team_files_receives_them(
     ours = do_the_users_work(project, projects["default"].venv / "bin/alembic", env)
     snapshot_before = snapshot(project, ours)
 
-    update(project, "v1")
+    update(project, V1)
 
     assert before == []
     assert [name for name in TEAM_FILES if (project / name).is_file()] == TEAM_FILES
