@@ -312,6 +312,7 @@ def test_a_committed_row_does_not_leak_into_the_next_test(projects, on, request)
         "test_the_seeded_accounts_are_there",
         "test_a_new_account_is_committed",
         "test_the_test_before_left_nothing_behind",
+        "test_a_rollback_in_a_test_undoes_only_what_came_after_the_commit",
         "test_the_async_session_sees_the_same_data",
         "test_the_async_test_before_left_nothing_behind",
     ]
