@@ -125,6 +125,7 @@ def test_every_run_step_of_the_workflow_passes(
         "tests / Install",
         "tests / Lint",
         "tests / Format",
+        "tests / Types",
         "tests / Tests on SQLite",
         "tests / Tests on PostgreSQL",
         "tests / The history, up, checked, down and up, on scratch SQLite and PostgreSQL",
@@ -285,6 +286,7 @@ def test_pre_commit_runs_offline_and_catches_a_model_without_a_revision(
     assert hooks(clean) == [
         ("ruff check", "Passed"),
         ("ruff format", "Passed"),
+        ("mypy", "Passed"),
         ("models and migrations agree", "Passed"),
     ]
     assert drifted.returncode == 1

@@ -15,9 +15,10 @@ this project's answers named.
 
 from .engines import get_async_engine, get_engine, migration_engine
 from .errors import DatabaseError
+from .names import DATABASE_URL_ENV
 from .naming import naming_convention
 from .upgrade import alembic_config, migrate, migrate_async
-from .url import DATABASE_URL_ENV, data_dir, get_url
+from .url import data_dir, get_url
 
 __all__ = [
     "DATABASE_URL_ENV",

@@ -14,6 +14,7 @@ downgrade, so it comes back nullable: NOT NULL would fail on a table with rows.
 """
 
 import logging
+from typing import Any
 
 import sqlalchemy as sa
 from alembic.autogenerate import renderers
@@ -24,7 +25,11 @@ from alembic.operations import ops
 log = logging.getLogger(__name__)
 
 # Integer types from narrowest to widest.
-_INTEGER_WIDTH = {sa.SmallInteger: 1, sa.Integer: 2, sa.BigInteger: 3}
+_INTEGER_WIDTH: dict[type[sa.types.TypeEngine[Any]], int] = {
+    sa.SmallInteger: 1,
+    sa.Integer: 2,
+    sa.BigInteger: 3,
+}
 # Changes of kind that keep every value.
 _SAFE_KIND_CHANGES = {
     (sa.Integer, sa.Numeric),
@@ -44,7 +49,7 @@ class CommentedOp(ops.MigrateOperation):
     def reverse(self) -> ops.MigrateOperation:
         return self.operation.reverse()
 
-    def to_diff_tuple(self):
+    def to_diff_tuple(self) -> tuple[Any, ...]:
         return self.operation.to_diff_tuple()  # what `alembic check` reports
 
 
@@ -58,9 +63,12 @@ def _render(autogen_context: AutogenContext, op: CommentedOp) -> list[str]:
 def mark(script: ops.MigrationScript) -> list[str]:
     """Comment each destructive operation of `script`, upgrade and downgrade, and each
     that fails on a table with rows; return what each does."""
-    _readd_dropped_columns_as_nullable(script.downgrade_ops)
+    upgrade_ops, downgrade_ops = script.upgrade_ops, script.downgrade_ops
+    # Optional as Alembic types them; autogenerate always makes both.
+    assert upgrade_ops is not None and downgrade_ops is not None
+    _readd_dropped_columns_as_nullable(downgrade_ops)
     found = []
-    for downgrade, top in ((False, script.upgrade_ops), (True, script.downgrade_ops)):
+    for downgrade, top in ((False, upgrade_ops), (True, downgrade_ops)):
         containers = [top] + [
             op for op in top.ops if isinstance(op, ops.ModifyTableOps)
         ]
@@ -81,7 +89,7 @@ def mark(script: ops.MigrationScript) -> list[str]:
     return found
 
 
-def _ready_for_renames(container) -> None:
+def _ready_for_renames(container: ops.OpContainer) -> None:
     """Where a column is dropped and another added, order the table's operations so
     that the rename hint is one replacement, wherever the user writes it: the drops of
     indexes and constraints first, the columns next, their creates last."""
@@ -96,18 +104,18 @@ def _ready_for_renames(container) -> None:
     middle = [op for op in container.ops if not isinstance(op, _DROPS + _CREATES)]
     adds = [op for op in middle if isinstance(_inner(op), ops.AddColumnOp)]
     others = [op for op in middle if not isinstance(_inner(op), ops.AddColumnOp)]
-    container.ops[:] = first + adds + others + last
+    container.ops[:] = [*first, *adds, *others, *last]
 
 
 _DROPS = (ops.DropIndexOp, ops.DropConstraintOp)
 _CREATES = (ops.CreateIndexOp, ops.AddConstraintOp)
 
 
-def _inner(op):
-    return getattr(op, "operation", op)  # a CommentedOp's operation
+def _inner(op: ops.MigrateOperation) -> ops.MigrateOperation:
+    return op.operation if isinstance(op, CommentedOp) else op
 
 
-def _fails_with_rows(op, container) -> list[str]:
+def _fails_with_rows(op: ops.MigrateOperation, container: ops.OpContainer) -> list[str]:
     """A NOT NULL column with no server default, added to an existing table: no value
     for the rows already there, so the upgrade fails on any database that has some."""
     if not isinstance(op, ops.AddColumnOp) or not isinstance(
@@ -125,7 +133,9 @@ def _fails_with_rows(op, container) -> list[str]:
     ]
 
 
-def _comments(op, container, upgrade_ops) -> list[str]:
+def _comments(
+    op: ops.MigrateOperation, container: ops.OpContainer, upgrade_ops: ops.OpContainer
+) -> list[str]:
     if isinstance(op, ops.DropTableOp):
         comments = [f"DESTRUCTIVE: drops table {op.table_name} and all its rows"]
         for new in upgrade_ops.ops:
@@ -147,8 +157,11 @@ def _comments(op, container, upgrade_ops) -> list[str]:
                     f"{rename} to keep the data.",
                 ]
         return comments
-    if isinstance(op, ops.AlterColumnOp) and _can_lose_values(
-        op.existing_type, op.modify_type
+    if (
+        isinstance(op, ops.AlterColumnOp)
+        and op.existing_type is not None
+        and op.modify_type is not None
+        and _can_lose_values(op.existing_type, op.modify_type)
     ):
         column = f"{op.table_name}.{op.column_name}"
         change = f"{_sql(op.existing_type)} to {_sql(op.modify_type)}"
@@ -158,35 +171,39 @@ def _comments(op, container, upgrade_ops) -> list[str]:
     return []
 
 
-def _generic(type_):
+def _generic(type_: sa.types.TypeEngine[Any]) -> sa.types.TypeEngine[Any]:
     try:
         return type_.as_generic()
     except NotImplementedError:
         return type_
 
 
-def _same_kind(old, new) -> bool:
+def _same_kind(old: sa.types.TypeEngine[Any], new: sa.types.TypeEngine[Any]) -> bool:
     return _generic(old)._type_affinity is _generic(new)._type_affinity
 
 
-def _can_lose_values(old, new) -> bool:
+def _can_lose_values(
+    old: sa.types.TypeEngine[Any], new: sa.types.TypeEngine[Any]
+) -> bool:
     """True when changing a column from type `old` to `new` can cut or refuse values."""
-    if old is None or new is None:
-        return False
     old, new = _generic(old), _generic(new)
     if not _same_kind(old, new):
         if isinstance(new, sa.String) and new.length is None:
             return False  # anything fits in unbounded text
         kinds = (old._type_affinity, new._type_affinity)
         return kinds not in _SAFE_KIND_CHANGES
-    if isinstance(new, sa.String):
-        return new.length is not None and (
-            old.length is None or new.length < old.length
-        )
+    # Of the same kind, `old` is a String (a Numeric) whenever `new` is one: its checks
+    # below only tell the type checker so.
+    if isinstance(new, sa.String) and isinstance(old, sa.String):
+        return _smaller(new.length, old.length)
     if isinstance(new, sa.Integer):
         width = _INTEGER_WIDTH.get
         return width(type(new), 2) < width(type(old), 2)
-    if isinstance(new, sa.Numeric) and not isinstance(new, sa.Float):
+    if (
+        isinstance(new, sa.Numeric)
+        and not isinstance(new, sa.Float)
+        and isinstance(old, sa.Numeric)
+    ):
         return _smaller(new.precision, old.precision) or _smaller(new.scale, old.scale)
     return False
 
@@ -195,14 +212,16 @@ def _smaller(new: int | None, old: int | None) -> bool:
     return new is not None and (old is None or new < old)
 
 
-def _sql(type_) -> str:
+def _sql(type_: sa.types.TypeEngine[Any]) -> str:
     try:
         return str(type_.compile())
     except Exception:  # noqa: BLE001 - a name is enough for a comment
         return repr(type_)
 
 
-def _table_rename_hint(drop: ops.DropTableOp, create: ops.CreateTableOp, upgrade_ops):
+def _table_rename_hint(
+    drop: ops.DropTableOp, create: ops.CreateTableOp, upgrade_ops: ops.OpContainer
+) -> list[str]:
     """How to write a rename of `drop`'s table to `create`'s, names included: indexes
     and unique constraints are named after their table, and `alembic check` compares
     them by name."""
@@ -238,10 +257,12 @@ def _table_rename_hint(drop: ops.DropTableOp, create: ops.CreateTableOp, upgrade
     return lines
 
 
-def _index_and_unique_names(table: sa.Table, upgrade_ops, table_name: str):
+def _index_and_unique_names(
+    table: sa.Table, upgrade_ops: ops.OpContainer, table_name: str
+) -> dict[tuple[str, tuple[str, ...]], str]:
     """{(kind, columns): name} of the table's unique constraints, and of the indexes
     that `upgrade_ops` creates or drops on it."""
-    names = {}
+    names: dict[tuple[str, tuple[str, ...]], str] = {}
     for constraint in table.constraints:
         if isinstance(constraint, sa.UniqueConstraint) and constraint.name:
             columns = tuple(column.name for column in constraint.columns)
@@ -263,9 +284,9 @@ def _readd_dropped_columns_as_nullable(downgrade_ops: ops.DowngradeOps) -> None:
         if not isinstance(container, ops.ModifyTableOps):
             continue
         for index, op in enumerate(container.ops):
-            column = getattr(op, "column", None)
-            if not isinstance(op, ops.AddColumnOp) or column.nullable:
+            if not isinstance(op, ops.AddColumnOp) or op.column.nullable:
                 continue
+            column = op.column
             if column.server_default is not None:
                 continue  # the default fills it in
             column.nullable = True

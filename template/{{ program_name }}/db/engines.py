@@ -3,18 +3,18 @@ on, all made the same way from one URL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 from sqlalchemy import URL, Connection, Engine, create_engine
 from sqlalchemy.exc import DBAPIError, NoSuchModuleError
 
 from . import sqlite
 from .errors import DatabaseError
-from .names import PROGRAM
+from .names import DATABASE_URL_ENV, PROGRAM
 from .timestamps import aware_on_sqlite
-from .url import DATABASE_URL_ENV, async_url, get_url, sync_url
+from .url import async_url, get_url, sync_url
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -75,7 +75,20 @@ def get_async_engine(
     return engine
 
 
-def _create(factory, url: URL, variable: str, sqlite_timeout: int):
+@overload
+def _create(
+    factory: Callable[..., Engine], url: URL, variable: str, sqlite_timeout: int
+) -> Engine: ...
+@overload
+def _create(
+    factory: Callable[..., AsyncEngine], url: URL, variable: str, sqlite_timeout: int
+) -> AsyncEngine: ...
+def _create(
+    factory: Callable[..., Engine | AsyncEngine],
+    url: URL,
+    variable: str,
+    sqlite_timeout: int,
+) -> Engine | AsyncEngine:
     """Call create_engine or create_async_engine, with one-line errors."""
     on_sqlite = url.get_backend_name() == "sqlite"
     try:

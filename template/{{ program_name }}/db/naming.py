@@ -1,11 +1,15 @@
 """Constraint names that are the same on every database and fit PostgreSQL's limit."""
 
 import hashlib
+from collections.abc import Callable
 
 import sqlalchemy as sa
 
 # PostgreSQL cuts identifiers at 63 bytes.
 MAX_NAME_LENGTH = 63
+
+# What MetaData's naming_convention maps each key to: a pattern, or a token's function.
+Convention = dict[str, str | Callable[[sa.Constraint, sa.Table], str]]
 
 
 class _ShortName(str):
@@ -16,7 +20,7 @@ class _ShortName(str):
     the other. This shortens it the same way everywhere.
     """
 
-    def __mod__(self, values) -> str:
+    def __mod__(self, values: object) -> str:
         name = super().__mod__(values)
         if len(name) <= MAX_NAME_LENGTH:
             return name
@@ -42,11 +46,11 @@ def _constraint_name(constraint: sa.Constraint, table: sa.Table) -> str:
     return str(columns[0].name)
 
 
-def naming_convention(**patterns: str) -> dict[str, object]:
+def naming_convention(**patterns: str) -> Convention:
     """Return MetaData's naming_convention for `patterns`, with names cut to fit
     PostgreSQL deterministically: a long name keeps its start and ends in a hash of
     the whole. %(constraint_name)s falls back to the first column's name."""
-    convention: dict[str, object] = {
+    convention: Convention = {
         key: _ShortName(pattern) for key, pattern in patterns.items()
     }
     convention["constraint_name"] = _constraint_name

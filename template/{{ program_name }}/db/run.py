@@ -6,8 +6,9 @@ migration failed and was rolled back, or the database could not even be read.
 """
 
 import logging
+from pathlib import Path
 
-from alembic.runtime.migration import MigrationContext
+from alembic.runtime.migration import MigrationContext, RevisionStep
 
 from . import backup, sqlite
 from .errors import one_line, with_statement
@@ -19,16 +20,20 @@ class Run:
     """Watch the run `context` is about to make."""
 
     def __init__(self, context: MigrationContext) -> None:
+        assert context.connection is not None  # a run has one, or --sql's stand-in
         self.url = context.connection.engine.url
         self.migrating = False
-        self.backup = None
-        self.steps: list = []
+        self.backup: Path | None = None
+        self.steps: list[RevisionStep] = []
         self.applied = 0
         plan = context._migrations_fn  # what Alembic is about to run (no public hook)
         database = None if context.as_sql else backup.database_file(self.url)
         self.database = database
 
-        def watched_plan(heads, migration_context):
+        def watched_plan(
+            heads: tuple[str, ...], migration_context: MigrationContext
+        ) -> list[RevisionStep]:
+            assert plan is not None  # Alembic asserts as much before it calls it
             steps = list(plan(heads, migration_context))
             self.steps = steps
             if steps:
@@ -45,7 +50,7 @@ class Run:
             self._applied,
         )
 
-    def _applied(self, **_) -> None:
+    def _applied(self, **_: object) -> None:
         self.applied += 1
 
     @property
@@ -70,5 +75,6 @@ class Run:
         return f" at revision {script.revision} ({script.doc})"
 
     def succeeded(self) -> None:
-        if self.backup:  # only a run that made a backup makes room for it
+        # Only a run that made a backup, of its database file, makes room for it.
+        if self.backup and self.database:
             backup.prune(self.database)

@@ -21,7 +21,8 @@ from sqlalchemy.exc import ArgumentError
 
 from .engines import connect
 from .errors import DatabaseError
-from .url import DATABASE_URL_ENV, sync_url
+from .names import DATABASE_URL_ENV
+from .url import sync_url
 
 TEST_URL_ENV = f"TEST_{DATABASE_URL_ENV}"
 

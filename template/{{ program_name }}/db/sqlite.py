@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import URL, Connection, Engine, event
+from sqlalchemy.engine.interfaces import DBAPIConnection
 
 from .errors import DatabaseError, one_line
 from .names import DATABASE_URL_ENV, PROGRAM
@@ -24,7 +25,7 @@ def make_transactional(engine: Engine, *, begin: str, foreign_keys: bool) -> Non
     """
 
     @event.listens_for(engine, "connect")
-    def on_connect(dbapi_connection, _record) -> None:
+    def on_connect(dbapi_connection: DBAPIConnection, _record: object) -> None:
         dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself
         # SQLite ignores this pragma inside a transaction, so set it before any BEGIN.
         cursor = dbapi_connection.cursor()
@@ -48,10 +49,13 @@ def foreign_keys_off(connection: Connection) -> Iterator[None]:
         yield
         return
     driver = connection.connection.dbapi_connection
+    assert driver is not None  # None only once the connection is invalidated
     cursor = driver.cursor()
     try:
         cursor.execute("PRAGMA foreign_keys")
-        if not cursor.fetchone()[0]:
+        row = cursor.fetchone()
+        assert row is not None  # the pragma always answers, 0 or 1
+        if not row[0]:
             yield
             return
         if getattr(driver, "in_transaction", connection.in_transaction()):

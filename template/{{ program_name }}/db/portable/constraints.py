@@ -17,6 +17,8 @@ from alembic.operations import ops
 from alembic.util.sqla_compat import all_table_check_constraints
 from sqlalchemy.sql.naming import _constraint_name_for_table
 
+from .walk import upgrade_and_downgrade
+
 
 def include_object(metadata: sa.MetaData) -> Callable[..., bool]:
     """Alembic's include_object hook for `metadata`: leave out what no database needs
@@ -43,7 +45,8 @@ def include_object(metadata: sa.MetaData) -> Callable[..., bool]:
 
 
 def _conventional_name(check: sa.CheckConstraint, table: sa.Table) -> str | None:
-    name = _constraint_name_for_table(check, table)
+    # SQLAlchemy's own expansion of the naming convention, which it leaves untyped.
+    name = _constraint_name_for_table(check, table)  # type: ignore[no-untyped-call]
     return str(name) if name else None
 
 
@@ -57,8 +60,7 @@ def duplicates_primary_key(constraint: Any) -> bool:
 
 def reorder(script: ops.MigrationScript) -> None:
     """Move what each database treats its own way to where both accept it."""
-    upgrade, downgrade = script.upgrade_ops, script.downgrade_ops
-    assert upgrade is not None and downgrade is not None
+    upgrade, downgrade = upgrade_and_downgrade(script)
     for op in list(upgrade.ops):
         if not isinstance(op, ops.CreateTableOp):
             continue
@@ -78,7 +80,7 @@ def reorder(script: ops.MigrationScript) -> None:
                 )
             elif not duplicates_primary_key(item):
                 kept.append(item)
-        op.columns[:] = kept
+        op.columns = kept
     for container in (upgrade, downgrade):
         _expression_indexes_out_of_batch(container)
 
@@ -90,7 +92,9 @@ def _expression_indexes_out_of_batch(container: ops.OpContainer) -> None:
         if not isinstance(op, ops.ModifyTableOps):
             result.append(op)
             continue
-        before, after, kept = [], [], []
+        before: list[ops.MigrateOperation] = []
+        after: list[ops.MigrateOperation] = []
+        kept: list[ops.MigrateOperation] = []
         for inner in op.ops:
             if isinstance(inner, ops.CreateIndexOp) and _has_expressions(inner):
                 after.append(inner)

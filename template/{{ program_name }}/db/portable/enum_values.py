@@ -43,7 +43,7 @@ class ChangeEnumValuesOp(ops.MigrateOperation):
         self.name = name
         self.old = list(old)
         self.new = list(new)
-        self.columns = [tuple(column) for column in columns]
+        self.columns = [(table, column) for table, column in columns]
 
     @classmethod
     def change_enum_values(
@@ -210,10 +210,14 @@ def compare_enum_values(
             continue
         in_database = {column["name"] for column in inspector.get_columns(table.name)}
         for column in table.columns:
-            if _is_named_enum(column.type) and column.name in in_database:
-                values, columns = declared.setdefault(
-                    column.type.name, (list(column.type.enums), [])
-                )
+            enum = column.type
+            if (
+                isinstance(enum, sa.Enum)
+                and enum.native_enum
+                and enum.name
+                and column.name in in_database
+            ):
+                values, columns = declared.setdefault(enum.name, (list(enum.enums), []))
                 columns.append((table.name, column.name))
     if not declared:
         return
@@ -228,10 +232,6 @@ def compare_enum_values(
             )
             _drop_type_changes(upgrade_ops, columns)
             log.info("Detected changed values of enum %r: %s", name, values)
-
-
-def _is_named_enum(type_: Any) -> bool:
-    return isinstance(type_, sa.Enum) and type_.native_enum and bool(type_.name)
 
 
 def _postgresql_values(
@@ -299,7 +299,7 @@ def declared_in(path: str) -> dict[str, list[str]]:
             elif (
                 name == "sync_enum_values"
             ):  # alembic-postgresql-enum's, in old revisions
-                arguments = dict(
+                arguments: dict[str | None, ast.expr] = dict(
                     zip(("enum_schema", "enum_name", "new_values"), call.args)
                 )
                 arguments.update(keywords)

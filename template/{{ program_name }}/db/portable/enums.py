@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any, TypeGuard
 
 import sqlalchemy as sa
 from alembic.autogenerate import renderers
@@ -11,7 +12,7 @@ from alembic.autogenerate.api import AutogenContext
 from alembic.operations import ops
 from sqlalchemy.dialects import postgresql
 
-from .walk import walk
+from .walk import upgrade_and_downgrade, walk
 
 
 def use_postgresql_enum_support(dialect_name: str) -> None:
@@ -49,7 +50,7 @@ class EnumTypeOp(ops.MigrateOperation):
     def reverse(self) -> EnumTypeOp:
         return EnumTypeOp("drop" if self.action == "create" else "create", self.enum)
 
-    def to_diff_tuple(self) -> tuple:
+    def to_diff_tuple(self) -> tuple[Any, ...]:
         return (f"{self.action}_enum_type", self.enum.name)  # for `alembic check`
 
 
@@ -72,8 +73,9 @@ def create_and_drop_new_enum_types(
     on downgrade (op.drop_table does not drop it) and fail to add an enum column to an
     existing table (op.add_column does not create it).
     """
+    upgrade, downgrade = upgrade_and_downgrade(script)
     added = []
-    for op in walk(script.upgrade_ops):
+    for op in walk(upgrade):
         if isinstance(op, ops.AddColumnOp):
             added.append(op.column)
         elif isinstance(op, ops.CreateTableOp):
@@ -85,7 +87,7 @@ def create_and_drop_new_enum_types(
         for column in table.columns
         if id(column) not in added_ids and _is_named_enum(column.type)
     }
-    new: dict[str, sa.Enum] = {}
+    new: dict[str | None, sa.Enum] = {}
     for column in added:
         if _is_named_enum(column.type) and column.type.name not in existing:
             enum = new.setdefault(column.type.name, column.type)
@@ -93,11 +95,11 @@ def create_and_drop_new_enum_types(
                 *enum.enums, name=enum.name, create_type=False
             )
     for enum in new.values():
-        script.upgrade_ops.ops.insert(0, EnumTypeOp("create", enum))
-        script.downgrade_ops.ops.append(EnumTypeOp("drop", enum))
+        upgrade.ops.insert(0, EnumTypeOp("create", enum))
+        downgrade.ops.append(EnumTypeOp("drop", enum))
 
 
-def _is_named_enum(type_) -> bool:
+def _is_named_enum(type_: object) -> TypeGuard[sa.Enum]:
     return (
         isinstance(type_, sa.Enum)
         and not isinstance(type_, postgresql.ENUM)

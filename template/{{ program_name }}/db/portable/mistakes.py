@@ -5,7 +5,7 @@ import logging
 import sqlalchemy as sa
 from alembic.operations import ops
 
-from .walk import walk
+from .walk import upgrade_and_downgrade, walk
 
 log = logging.getLogger(__name__)
 
@@ -13,9 +13,10 @@ log = logging.getLogger(__name__)
 def warn(script: ops.MigrationScript, metadata: sa.MetaData) -> list[str]:
     """Log a WARNING for each mistake in the tables this revision creates or changes;
     return the warnings."""
-    touched = {getattr(op, "table_name", None) for op in walk(script.upgrade_ops)} | {
+    upgrade, _ = upgrade_and_downgrade(script)
+    touched = {getattr(op, "table_name", None) for op in walk(upgrade)} | {
         op.table_name
-        for op in script.upgrade_ops.ops
+        for op in upgrade.ops
         if isinstance(op, ops.ModifyTableOps | ops.CreateTableOp)
     }
     found = []
@@ -44,7 +45,9 @@ def _not_unique_target(constraint: sa.ForeignKeyConstraint) -> list[str]:
     names = {column.name for column in referred}
     unique_sets = [{c.name for c in table.primary_key.columns}]
     for item in [*table.constraints, *table.indexes]:
-        if isinstance(item, sa.UniqueConstraint) or getattr(item, "unique", False):
+        if isinstance(item, sa.UniqueConstraint) or (
+            isinstance(item, sa.Index) and item.unique
+        ):
             unique_sets.append({c.name for c in item.columns})
     if names in unique_sets:
         return []

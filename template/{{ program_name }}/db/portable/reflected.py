@@ -8,7 +8,7 @@ becomes that construct again.
 """
 
 import re
-from typing import Any
+from typing import Any, TypeGuard
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
@@ -76,7 +76,7 @@ class Reflected:
         return default
 
 
-def _is_construct(arg: object) -> bool:
+def _is_construct(arg: object) -> TypeGuard[sa.ClauseElement]:
     return isinstance(arg, sa.ClauseElement) and users(type(arg))
 
 

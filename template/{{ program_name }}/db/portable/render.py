@@ -9,7 +9,7 @@ command prints as one line, before any file is written.
 
 import enum
 import inspect
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from alembic.autogenerate.api import AutogenContext
@@ -24,7 +24,9 @@ from sqlalchemy.sql.functions import FunctionElement
 PORTABLE_FUNCTIONS = {"now", "current_timestamp", "current_date", "current_time"}
 
 
-def render_item(type_: str, obj: object, autogen_context: AutogenContext) -> str | bool:
+def render_item(
+    type_: str, obj: object, autogen_context: AutogenContext
+) -> str | Literal[False]:
     """Alembic's render_item hook; False means: render it Alembic's way."""
     if type_ == "type":
         return _render_type(obj, autogen_context)
@@ -33,7 +35,7 @@ def render_item(type_: str, obj: object, autogen_context: AutogenContext) -> str
     return False
 
 
-def _render_type(type_: Any, autogen_context: AutogenContext) -> str | bool:
+def _render_type(type_: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     if isinstance(type_, postgresql.ENUM) and not type_.create_type:
         # Its repr drops create_type=False, and the revision creates the type itself.
         autogen_context.imports.add("from sqlalchemy.dialects import postgresql")
@@ -53,7 +55,9 @@ def _render_type(type_: Any, autogen_context: AutogenContext) -> str | bool:
     return f"{name}()"  # an impl instance ignores arguments
 
 
-def render_default(arg: object, autogen_context: AutogenContext) -> str | bool:
+def render_default(
+    arg: object, autogen_context: AutogenContext
+) -> str | Literal[False]:
     """A server default as the construct the models use; False: Alembic's way."""
     if isinstance(arg, True_):
         return "sa.true()"
@@ -68,9 +72,9 @@ def render_default(arg: object, autogen_context: AutogenContext) -> str | bool:
             clauses = [_literal(clause) for clause in arg.clauses]
             return f"{name}({', '.join(clauses)})"
         return f"{name}()"
-    name = getattr(arg, "name", None)
-    if isinstance(arg, FunctionElement) and str(name).lower() in PORTABLE_FUNCTIONS:
-        return f"sa.func.{str(name).lower()}()"
+    function = getattr(arg, "name", None)
+    if isinstance(arg, FunctionElement) and str(function).lower() in PORTABLE_FUNCTIONS:
+        return f"sa.func.{str(function).lower()}()"
     return False
 
 
@@ -80,7 +84,9 @@ def imported(cls: type, autogen_context: AutogenContext) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def call(name: str, source: object, cls: type, autogen_context: AutogenContext) -> str:
+def call(
+    name: str, source: object, cls: type[object], autogen_context: AutogenContext
+) -> str:
     """`name(...)` with the arguments of cls.__init__, read from `source`'s attributes
     of the same names, as SQLAlchemy's own reprs do."""
     arguments = []

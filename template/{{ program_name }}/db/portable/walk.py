@@ -12,3 +12,13 @@ def walk(*containers: ops.OpContainer) -> Iterator[ops.MigrateOperation]:
                 yield from walk(op)
             else:
                 yield op
+
+
+def upgrade_and_downgrade(
+    script: ops.MigrationScript,
+) -> tuple[ops.UpgradeOps, ops.DowngradeOps]:
+    """The revision's two containers, which Alembic types as optional: every revision
+    it passes to env.py's hook has both."""
+    upgrade, downgrade = script.upgrade_ops, script.downgrade_ops
+    assert upgrade is not None and downgrade is not None
+    return upgrade, downgrade
