@@ -110,5 +110,7 @@ def test_revision_needs_a_checkout(installed):
     result = installed.run("myapp", "db", "revision", "-m", "x", check=False)
 
     assert result.returncode == 255
-    assert result.stdout.startswith("FAILED: No ")
-    assert result.stdout.endswith("`db revision` is for a project checkout.\n")
+    assert result.stdout == (
+        "FAILED: `db revision` writes revision files into a project checkout, and this "
+        "myapp is installed from a wheel: run it in the project's folder.\n"
+    )

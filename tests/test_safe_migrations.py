@@ -397,13 +397,19 @@ def test_a_malformed_url_is_one_clear_line(project):
     assert_no_password([cli, code], "s3cret-pw")
 
 
-@pytest.mark.parametrize("where", ["unreachable", "wrong password"])
+@pytest.mark.parametrize(
+    ("where", "driver"),
+    [("unreachable", "psycopg"), ("wrong password", "psycopg"),
+     ("unreachable", "asyncpg")],
+)  # fmt: skip
 def test_a_database_that_cannot_be_reached_is_one_line_without_the_password(
-    project, postgres, where
+    project, postgres, where, driver
 ):
+    """The line names the URL as the user wrote it, asyncpg's too, though migrations
+    connect with psycopg."""
     password = "s3cr@t-pw"
     port = free_port() if where == "unreachable" else postgres.port
-    url = f"postgresql+psycopg://app:{quote(password, safe='')}@127.0.0.1:{port}/app"
+    url = f"postgresql+{driver}://app:{quote(password, safe='')}@127.0.0.1:{port}/app"
     env = url_env(project, url)
 
     cli = project.run("alembic", "upgrade", "head", env=env, check=False)
@@ -413,7 +419,7 @@ def test_a_database_that_cannot_be_reached_is_one_line_without_the_password(
     # The whole output is one line, though psycopg's message has several.
     (failed,) = (cli.stdout + cli.stderr).strip().splitlines()
     assert failed.startswith(
-        f"FAILED: Cannot connect to postgresql+psycopg://app:***@127.0.0.1:{port}/app: "
+        f"FAILED: Cannot connect to postgresql+{driver}://app:***@127.0.0.1:{port}/app: "
     )
     assert (
         last_line(code) == f"myapp.db.DatabaseError: {failed.removeprefix('FAILED: ')}"
@@ -567,3 +573,35 @@ def test_starters_wait_without_blocking_a_concurrent_index(project, postgres, tm
     assert database.query("SELECT version_num FROM alembic_version") == [
         ("index_concurrently",)
     ]
+
+
+def test_a_read_only_folder_without_backups_is_one_line(project, tmp_path):
+    """SQLite writes its journal beside the file: the folder is what must be writable."""
+    folder = tmp_path / "readonly"
+    folder.mkdir()
+    path = folder / "app.db"
+    env = project.env(
+        MYAPP_DATABASE_URL=f"sqlite:///{path}", MYAPP_MIGRATION_BACKUP="0"
+    )
+    project.run("alembic", "upgrade", "3f1a9c2b7d10", env=env)
+    folder.chmod(0o555)
+    command = [str(project.venv / "bin/alembic"), "upgrade", "head"]
+    try:
+        result = subprocess.run(
+            without_root_privileges(command), cwd=project.path, env=env,
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+    finally:
+        folder.chmod(0o755)
+
+    assert result.returncode != 0
+    assert error_lines(result) == [
+        (
+            "FAILED: Migration failed and was rolled back at revision 8c4e2d6a1b57 "
+            f"(Seed example accounts): Cannot write the SQLite database {path}: its "
+            f"folder {folder} is "
+            "read-only, and SQLite writes its journal beside the file. Make the folder "
+            "writable, or move the database to one that is."
+        )
+    ]
+    assert query(path, "SELECT version_num FROM alembic_version") == [("3f1a9c2b7d10",)]

@@ -5,7 +5,7 @@ import stat
 import textwrap
 
 import pytest
-from conftest import add_invoice_model
+from conftest import add_invoice_model, new_database
 from conftest import sqlite_query as query
 
 SEEDED = [
@@ -273,9 +273,8 @@ def test_migrate_tells_a_host_at_info_what_alembic_tells_and_no_more(project):
 
     result = project.run("python", "-c", HOST_AT_INFO, env=env)
 
+    # Which database, and which revisions ran; not Alembic's start-up remarks.
     assert result.stderr.splitlines() == [
-        "INFO [alembic.runtime.migration] Context impl SQLiteImpl.",
-        "INFO [alembic.runtime.migration] Will assume transactional DDL.",
         f"INFO [myapp.db.run] Migrating sqlite:///{path}",
         (
             "INFO [alembic.runtime.migration] Running upgrade  -> 3f1a9c2b7d10, "
@@ -316,3 +315,57 @@ def test_branches_are_merged_stamped_and_shown_from_the_db_command(project):
     assert two_heads.returncode == 255 and "Multiple head revisions" in two_heads.stdout
     assert f"Rev: {merge_id} (head) (mergepoint)" in shown
     assert stamped.split() == ["8c4e2d6a1b57", "(branchpoint)"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("alembic", "current"), ("alembic", "check"), ("python", "-m", "myapp", "db", "current"),
+     ("python", "-m", "myapp", "db", "check"), ("python", "-m", "myapp", "db", "history"),
+     ("python", "-m", "myapp", "db", "heads")],
+    ids=["alembic current", "alembic check", "db current", "db check", "db history",
+         "db heads"],
+)  # fmt: skip
+def test_commands_that_only_read_create_nothing(project, command):
+    """No database yet, the default SQLite file: nothing appears in the data directory."""
+    data = project.home / ".local/share"
+
+    result = project.run(*command, check=False)
+
+    assert not data.exists()
+    if command[-1] in ("current", "check"):
+        assert result.returncode != 0
+        assert (result.stdout + result.stderr).strip().splitlines()[-1] == (
+            f"FAILED: No database yet: {data}/myapp/main.db does not exist. "
+            "Upgrade creates it."
+        )
+    else:
+        assert result.returncode == 0, result.stderr
+
+
+def test_autogenerate_before_the_first_upgrade_says_what_to_run(project):
+    _, env = database(project)
+
+    result = project.run(
+        "alembic", "revision", "--autogenerate", "-m", "x", env=env, check=False
+    )
+
+    assert result.returncode != 0
+    assert result.stdout.strip().splitlines()[-1] == (
+        "FAILED: Target database is not up to date: run `alembic upgrade head` (or "
+        "`myapp db upgrade`) first, then autogenerate."
+    )
+
+
+def test_check_on_postgres_prints_no_line_per_table(project, postgres, tmp_path):
+    database = new_database("postgres", tmp_path, postgres)
+    env = project.env(MYAPP_DATABASE_URL=database.url)
+    project.run("alembic", "upgrade", "head", env=env)
+
+    outputs = [
+        project.run(*command, "check", env=env)
+        for command in (("alembic",), ("python", "-m", "myapp", "db"))
+    ]
+
+    for output in outputs:
+        assert "Detected sequence" not in output.stdout + output.stderr
+        assert output.stdout.strip() == "No new upgrade operations detected."

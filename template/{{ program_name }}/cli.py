@@ -21,6 +21,7 @@ LOG_FORMAT = "%(levelname)-5s [%(name)s] %(message)s"
 LOG_LEVELS = {
     "alembic": logging.INFO,
     "alembic.runtime.plugins": logging.WARNING,
+    "alembic.ddl.postgresql": logging.WARNING,
     "alembic.util.messaging": logging.CRITICAL,
     PROGRAM: logging.INFO,
 }
@@ -93,7 +94,11 @@ def run_db(args: argparse.Namespace) -> None:
 
     if args.action in WRITES_REVISIONS:
         if not ALEMBIC_INI.is_file():
-            err(f"No {ALEMBIC_INI}: `db {args.action}` is for a project checkout.")
+            err(
+                f"`db {args.action}` writes revision files into a project checkout, "
+                f"and this {PROGRAM} is installed from a wheel: run it in the project's "
+                "folder."
+            )
         config = Config(ALEMBIC_INI)
     else:
         config = db.alembic_config()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, overload
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import URL, Connection, Engine, create_engine
 from sqlalchemy.exc import DBAPIError, NoSuchModuleError
@@ -31,6 +32,10 @@ EXTRAS = {
     "asyncpg": "asyncpg",
 }
 
+# Each engine's URL as the user wrote it, for its errors: a sync engine's own URL may
+# name another driver.
+_AS_WRITTEN: WeakKeyDictionary[Engine, URL] = WeakKeyDictionary()
+
 
 def get_engine(url: URL | None = None, *, variable: str = DATABASE_URL_ENV) -> Engine:
     """Return the program's engine, for `url` or get_url(variable).
@@ -38,8 +43,9 @@ def get_engine(url: URL | None = None, *, variable: str = DATABASE_URL_ENV) -> E
     On SQLite, foreign keys are enforced and transactions are real transactions.
     `variable` names where the URL came from, in errors.
     """
-    url = sync_url(url or get_url(variable))
-    engine = _create(create_engine, url, variable, SQLITE_BUSY_TIMEOUT)
+    written = url or get_url(variable)
+    engine = _create(create_engine, sync_url(written), variable, SQLITE_BUSY_TIMEOUT)
+    _AS_WRITTEN[engine] = written
     return _sqlite_rules(engine, migrating=False)
 
 
@@ -53,8 +59,11 @@ def migration_engine(
     failed run leaves nothing behind; and foreign keys are off, so rebuilding a parent
     table in batch mode cannot cascade-delete its children.
     """
-    url = sync_url(url or get_url(variable))
-    engine = _create(create_engine, url, variable, SQLITE_MIGRATION_BUSY_TIMEOUT)
+    written = url or get_url(variable)
+    engine = _create(
+        create_engine, sync_url(written), variable, SQLITE_MIGRATION_BUSY_TIMEOUT
+    )
+    _AS_WRITTEN[engine] = written
     return _sqlite_rules(engine, migrating=True)
 
 
@@ -128,7 +137,9 @@ def connect(engine: Engine) -> Iterator[Connection]:
     try:
         connection = engine.connect()
     except DBAPIError as error:
-        where = engine.url.render_as_string(hide_password=True)
+        # The URL as the user wrote it (postgresql+asyncpg://...), though migrations
+        # connect with psycopg.
+        where = _AS_WRITTEN.get(engine, engine.url).render_as_string(hide_password=True)
         reason = " ".join(str(error.orig).split())
         message = f"Cannot connect to {where}: {reason}"
         raise DatabaseError(sqlite.explain(error, engine.url) or message) from error

@@ -1,6 +1,7 @@
 """SQLite, made safe to migrate: real transactions, foreign keys off while migrating,
 and errors that say what is wrong with the file."""
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -107,7 +108,27 @@ def explain(error: Exception, url: URL) -> str | None:
                 f"Cannot create the SQLite database {path}: its folder {path.parent} "
                 "is not writable. Make it writable, or use another folder."
             )
+    if "attempt to write a readonly database" in reason:
+        if not os.access(path.parent, os.W_OK):
+            return (
+                f"Cannot write the SQLite database {path}: its folder {path.parent} is "
+                "read-only, and SQLite writes its journal beside the file. Make the "
+                "folder writable, or move the database to one that is."
+            )
+        return (
+            f"Cannot write the SQLite database {path}: the file is read-only. Make it "
+            "writable, or use another file."
+        )
     return None
+
+
+def not_created_yet(url: URL) -> Path | None:
+    """The SQLite file `url` names, when it does not exist yet; None otherwise."""
+    database = url.database if url.get_backend_name() == "sqlite" else None
+    if not database or database == ":memory:" or url.query.get("mode") == "memory":
+        return None
+    path = Path(database)
+    return None if path.exists() else path
 
 
 @contextmanager

@@ -48,7 +48,7 @@ def migrate(revision: str = "head") -> None:
     """
     if revision == "head" and _at_head():
         return
-    quiet_alembic_plugins()
+    quiet_alembic()
     from alembic import command
     from alembic.util import CommandError
 
@@ -69,12 +69,23 @@ async def migrate_async(revision: str = "head") -> None:
     await asyncio.to_thread(migrate, revision)
 
 
-def quiet_alembic_plugins() -> None:
-    """Keep Alembic's "setup plugin" lines, logged as it loads, out of the program's log,
-    unless the program asked for them."""
+def quiet_alembic() -> None:
+    """Keep what Alembic says of itself out of the program's log: its "setup plugin"
+    lines, unless the program asked for them, and its start-up remarks ("Context impl
+    SQLiteImpl.", "Will assume transactional DDL."). Which revisions ran stays."""
     plugins = logging.getLogger("alembic.runtime.plugins")
     if plugins.level == logging.NOTSET:
         plugins.setLevel(logging.WARNING)
+    runtime = logging.getLogger("alembic.runtime.migration")
+    if _START_UP_REMARKS not in runtime.filters:
+        runtime.addFilter(_START_UP_REMARKS)
+
+
+def _not_a_start_up_remark(record: logging.LogRecord) -> bool:
+    return not str(record.msg).startswith(("Context impl", "Will assume"))
+
+
+_START_UP_REMARKS = _not_a_start_up_remark
 
 
 def _at_head() -> bool:

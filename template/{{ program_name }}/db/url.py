@@ -34,9 +34,7 @@ def data_dir() -> Path:
 
     On Linux this is $XDG_DATA_HOME/<program>, or ~/.local/share/<program>.
     """
-    import platformdirs  # here, not at the top: a program given a URL never pays for it
-
-    path = platformdirs.user_data_path(PROGRAM, appauthor=False)
+    path = data_path()
     try:
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as error:
@@ -48,16 +46,25 @@ def data_dir() -> Path:
     return path
 
 
-def get_url(variable: str = DATABASE_URL_ENV) -> URL:
+def data_path() -> Path:
+    """The data directory's path, which data_dir() creates."""
+    import platformdirs  # here, not at the top: a program given a URL never pays for it
+
+    return platformdirs.user_data_path(PROGRAM, appauthor=False)
+
+
+def get_url(variable: str = DATABASE_URL_ENV, *, create: bool = True) -> URL:
     """Return the database URL: $`variable`, or a SQLite file in data_dir().
 
-    A blank variable counts as unset. Printing the URL hides its password. Raises
-    DatabaseError when the variable does not hold a URL at all; the engines report an
-    unknown database or a missing driver.
+    A blank variable counts as unset. With create=False the data directory is not
+    created: a command that only reads must leave no trace. Printing the URL hides its
+    password. Raises DatabaseError when the variable does not hold a URL at all; the
+    engines report an unknown database or a missing driver.
     """
     raw = os.environ.get(variable, "").strip()
     if not raw:
-        return URL.create("sqlite", database=str(data_dir() / "main.db"))
+        folder = data_dir() if create else data_path()
+        return URL.create("sqlite", database=str(folder / "main.db"))
     # An unencoded @ in the password would end it early, and the rest of the password
     # would pass for the host: printed in every error.
     if raw.partition("://")[2].count("@") > 1:
