@@ -21,7 +21,7 @@ BAD_NAMES = {
 }
 
 
-CACHES = {"__pycache__", ".pytest_cache", ".ruff_cache"}
+CACHES = {"__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache"}
 
 
 def files(root):
