@@ -14,7 +14,13 @@ from pathlib import Path
 import pytest
 from conftest import Project, add_invoice_model, new_database, once_per_run
 from pg_server import SUPERUSER_PASSWORD
-from test_real_schema import History, Step, autogenerate, edit_models
+from test_real_schema import (
+    Growth,
+    History,
+    autogenerate,
+    edit_models,
+    load_history,
+)
 from test_safe_migrations import add_revision, error_lines
 
 CROSS_MODELS = Path(__file__).with_name("cross_models.py")
@@ -114,20 +120,9 @@ def crossed(projects, postgres, tmp_path_factory) -> History:
     """The history, grown once per run."""
 
     def grow(folder: Path) -> dict:
-        start = projects["default"].copy(folder / "start")
-        cross = CROSS_MODELS.read_text().replace("from myapp.models import Base\n", "")
-        models = start.path / "myapp/models.py"
-        models.write_text(models.read_text() + "\n\n" + cross)
-        work = start.copy(folder / "work")
-        on_sqlite = work.env(
-            MYAPP_DATABASE_URL=new_database("sqlite", folder, None).url
-        )
-        on_postgres = work.env(
-            MYAPP_DATABASE_URL=new_database("postgres", folder, postgres).url
-        )
-        work_models = work.path / "myapp/models.py"
-        first = autogenerate(work, on_postgres, "cross schema")
-        steps = [([str(first)], work_models.read_text())]
+        growth = Growth.begin(projects, folder, CROSS_MODELS, postgres)
+        work, on_sqlite, on_postgres = growth.work, growth.on_sqlite, growth.on_postgres
+        growth.step(autogenerate(work, on_postgres, "cross schema"))
 
         edit_models(work, CHANGES_ON_SQLITE)
         everyday = autogenerate(work, on_sqlite, "rule and value on sqlite")
@@ -138,21 +133,16 @@ def crossed(projects, postgres, tmp_path_factory) -> History:
         (renamed,) = (work.path / VERSIONS).glob("*_rename_first.py")
         follow_rename_hint(renamed, "first", "given")
         work.run("alembic", "upgrade", "head", env=on_sqlite)
-        steps.append(([str(everyday), str(renamed)], work_models.read_text()))
+        growth.step(everyday, renamed)
 
         edit_models(work, CHANGES_ON_POSTGRES)
         work.run("alembic", "upgrade", "head", env=on_postgres)
-        last = autogenerate(work, on_postgres, "values and index on postgres")
-        steps.append(([str(last)], work_models.read_text()))
-        return {"start": str(start.path), "home": str(start.home), "steps": steps}
+        growth.step(autogenerate(work, on_postgres, "values and index on postgres"))
+        return growth.built()
 
-    built = once_per_run(tmp_path_factory, "both-databases", grow)
-    default = projects["default"]
-    start = Project(
-        Path(built["start"]), default.answers, default.venv, Path(built["home"])
+    return load_history(
+        once_per_run(tmp_path_factory, "both-databases", grow), projects
     )
-    steps = [Step([Path(p) for p in paths], models) for paths, models in built["steps"]]
-    return History(start, steps)
 
 
 def revision_text(history: History) -> str:

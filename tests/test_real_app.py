@@ -10,8 +10,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import Project, new_database, once_per_run
-from test_real_schema import History, Step, autogenerate, edit_models
+from conftest import new_database, once_per_run
+from test_real_schema import Growth, History, autogenerate, edit_models, load_history
 
 REAL_APP_MODELS = Path(__file__).with_name("real_app_models.py")
 
@@ -66,35 +66,17 @@ print(json.dumps([str(user.id), user.auth_method.name, user.admin]))
 @pytest.fixture(scope="session")
 def mealie(projects, postgres, tmp_path_factory) -> History:
     def grow(folder: Path) -> dict:
-        start = projects["default"].copy(folder / "start")
-        models = start.path / "myapp/models.py"
-        ported = REAL_APP_MODELS.read_text().replace(
-            "from myapp.models import Base\n", ""
-        )
-        models.write_text(models.read_text() + "\n\n" + ported)
-        work = start.copy(folder / "work")
-        on_sqlite = work.env(
-            MYAPP_DATABASE_URL=new_database("sqlite", folder, None).url
-        )
-        on_postgres = work.env(
-            MYAPP_DATABASE_URL=new_database("postgres", folder, postgres).url
-        )
-        work_models = work.path / "myapp/models.py"
-        first = autogenerate(work, on_sqlite, "mealie schema")
-        steps = [([str(first)], work_models.read_text())]
-        work.run("alembic", "upgrade", "head", env=on_postgres)
+        growth = Growth.begin(projects, folder, REAL_APP_MODELS, postgres)
+        work = growth.work
+        growth.step(autogenerate(work, growth.on_sqlite, "mealie schema"))
+        work.run("alembic", "upgrade", "head", env=growth.on_postgres)
         edit_models(work, CHANGES_ON_POSTGRES)
-        second = autogenerate(work, on_postgres, "mealie changes on postgres")
-        steps.append(([str(second)], work_models.read_text()))
-        return {"start": str(start.path), "home": str(start.home), "steps": steps}
+        growth.step(
+            autogenerate(work, growth.on_postgres, "mealie changes on postgres")
+        )
+        return growth.built()
 
-    built = once_per_run(tmp_path_factory, "real-app", grow)
-    default = projects["default"]
-    start = Project(
-        Path(built["start"]), default.answers, default.venv, Path(built["home"])
-    )
-    steps = [Step([Path(p) for p in paths], models) for paths, models in built["steps"]]
-    return History(start, steps)
+    return load_history(once_per_run(tmp_path_factory, "real-app", grow), projects)
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])

@@ -216,6 +216,53 @@ class History:
         (project.path / "myapp/models.py").write_text(self.steps[step - 1].models)
 
 
+@dataclass
+class Growth:
+    """A history being grown: the project before its first revision of `models`
+    (start), the copy that grows (work), and its environments on a SQLite file and on a
+    PostgreSQL database of its own."""
+
+    start: Project
+    work: Project
+    on_sqlite: dict
+    on_postgres: dict
+    steps: list = field(default_factory=list)
+
+    @classmethod
+    def begin(cls, projects, folder: Path, models: Path, postgres) -> "Growth":
+        start = projects["default"].copy(folder / "start")
+        schema = models.read_text().replace("from myapp.models import Base\n", "")
+        models_py = start.path / "myapp/models.py"
+        models_py.write_text(models_py.read_text() + "\n\n" + schema)
+        work = start.copy(folder / "work")
+        on_sqlite = work.env(
+            MYAPP_DATABASE_URL=new_database("sqlite", folder, None).url
+        )
+        on_postgres = work.env(
+            MYAPP_DATABASE_URL=new_database("postgres", folder, postgres).url
+        )
+        return cls(start, work, on_sqlite, on_postgres)
+
+    def step(self, *revisions: Path) -> None:
+        """Record a step: its new revision files and models.py as it is now."""
+        models = (self.work.path / "myapp/models.py").read_text()
+        self.steps.append(([str(path) for path in revisions], models))
+
+    def built(self) -> dict:
+        """What once_per_run carries to every worker."""
+        return {"start": str(self.start.path), "home": str(self.start.home),
+                "steps": self.steps}  # fmt: skip
+
+
+def load_history(built: dict, projects) -> History:
+    default = projects["default"]
+    start = Project(
+        Path(built["start"]), default.answers, default.venv, Path(built["home"])
+    )
+    steps = [Step([Path(p) for p in paths], models) for paths, models in built["steps"]]
+    return History(start, steps)
+
+
 def edit_models(project: Project, edits) -> None:
     models = project.path / "myapp/models.py"
     text = models.read_text()
@@ -262,36 +309,19 @@ def history(projects, postgres, tmp_path_factory) -> History:
     database."""
 
     def grow(folder: Path) -> dict:
-        start = projects["default"].copy(folder / "start")
-        rich = RICH_MODELS.read_text().replace("from myapp.models import Base\n", "")
-        models = start.path / "myapp/models.py"
-        models.write_text(models.read_text() + "\n\n" + rich)
-        work = start.copy(folder / "work")
-        sqlite = new_database("sqlite", folder, None)
-        on_sqlite = work.env(MYAPP_DATABASE_URL=sqlite.url)
-        on_postgres = work.env(
-            MYAPP_DATABASE_URL=new_database("postgres", folder, postgres).url
-        )
-        work_models = work.path / "myapp/models.py"
-        first = autogenerate(work, on_postgres, "rich schema")
-        steps = [([str(first)], work_models.read_text())]
+        growth = Growth.begin(projects, folder, RICH_MODELS, postgres)
+        work = growth.work
+        growth.step(autogenerate(work, growth.on_postgres, "rich schema"))
         for database, env, changes, rename in [
-            ("sqlite", on_sqlite, CHANGES_ON_SQLITE, RENAME_ON_SQLITE),
-            ("postgres", on_postgres, CHANGES_ON_POSTGRES, RENAME_ON_POSTGRES),
+            ("sqlite", growth.on_sqlite, CHANGES_ON_SQLITE, RENAME_ON_SQLITE),
+            ("postgres", growth.on_postgres, CHANGES_ON_POSTGRES, RENAME_ON_POSTGRES),
         ]:
             edit_models(work, changes)
             everyday = autogenerate(work, env, f"everyday changes on {database}")
-            renamed = rename_from_the_hint(work, env, *rename)
-            steps.append(([str(everyday), str(renamed)], work_models.read_text()))
-        return {"start": str(start.path), "home": str(start.home), "steps": steps}
+            growth.step(everyday, rename_from_the_hint(work, env, *rename))
+        return growth.built()
 
-    built = once_per_run(tmp_path_factory, "real-schema", grow)
-    default = projects["default"]
-    start = Project(
-        Path(built["start"]), default.answers, default.venv, Path(built["home"])
-    )
-    steps = [Step([Path(p) for p in paths], models) for paths, models in built["steps"]]
-    return History(start, steps)
+    return load_history(once_per_run(tmp_path_factory, "real-schema", grow), projects)
 
 
 def run_sql(project: Project, url: str, sql: str) -> None:
