@@ -77,15 +77,12 @@ def quiet_alembic() -> None:
     if plugins.level == logging.NOTSET:
         plugins.setLevel(logging.WARNING)
     runtime = logging.getLogger("alembic.runtime.migration")
-    if _START_UP_REMARKS not in runtime.filters:
-        runtime.addFilter(_START_UP_REMARKS)
+    if _not_a_start_up_remark not in runtime.filters:
+        runtime.addFilter(_not_a_start_up_remark)
 
 
 def _not_a_start_up_remark(record: logging.LogRecord) -> bool:
     return not str(record.msg).startswith(("Context impl", "Will assume"))
-
-
-_START_UP_REMARKS = _not_a_start_up_remark
 
 
 def _at_head() -> bool:

@@ -14,11 +14,8 @@ def warn(script: ops.MigrationScript, metadata: sa.MetaData) -> list[str]:
     """Log a WARNING for each mistake in the tables this revision creates or changes;
     return the warnings."""
     upgrade, _ = upgrade_and_downgrade(script)
-    touched = {getattr(op, "table_name", None) for op in walk(upgrade)} | {
-        op.table_name
-        for op in upgrade.ops
-        if isinstance(op, ops.ModifyTableOps | ops.CreateTableOp)
-    }
+    # walk() reaches the create_table ops and every op inside a table's batch block.
+    touched = {getattr(op, "table_name", None) for op in walk(upgrade)}
     found = []
     for table in metadata.tables.values():
         if table.name not in touched:
