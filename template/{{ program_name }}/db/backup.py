@@ -6,9 +6,11 @@ run.py has this module copy the file beside itself, inside the migration lock so
 processes starting together make one copy. The newest three are kept.
 """
 
+import errno
 import glob
 import os
 import re
+import shutil
 import sqlite3
 from contextlib import suppress
 from datetime import datetime
@@ -17,12 +19,10 @@ from urllib.parse import quote
 
 from sqlalchemy import URL
 
-from .errors import DatabaseError
-from .names import PROGRAM
+from .errors import DatabaseError, size
+from .settings import MIGRATION_BACKUP_ENV, backups_on
 from .timestamps import UTC
 
-# Set to 0 to migrate SQLite files without backing them up first.
-MIGRATION_BACKUP_ENV = f"{PROGRAM.upper()}_MIGRATION_BACKUP"
 KEEP = 3
 # The UTC time in a backup's name, which sorts as it reads: 20261125T120000123456Z.
 STAMP_FORMAT = "%Y%m%dT%H%M%S%fZ"
@@ -32,7 +32,7 @@ _STAMP = re.compile(r"\d{8}T\d{12}Z")
 def database_file(url: URL) -> Path | None:
     """The SQLite file to back up before migrating `url`, or None: not SQLite, not a
     file yet, or backups switched off."""
-    if os.environ.get(MIGRATION_BACKUP_ENV, "").strip() == "0":
+    if not backups_on():
         return None
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
@@ -47,12 +47,15 @@ def back_up(database: Path, revision: str) -> Path:
 
     SQLite's online backup API reads a consistent snapshot even while other
     connections are open; a plain file copy would not. An existing backup is never
-    overwritten.
+    overwritten, and a copy that fails halfway leaves nothing behind.
     """
     stamp = datetime.now(UTC).strftime(STAMP_FORMAT)
     target = database.with_name(f"{database.name}.{revision}.{stamp}.bak")
     partial = target.with_name(f"{target.name}.partial")
+    needed = database.stat().st_size
     try:
+        if shutil.disk_usage(database.parent).free < needed:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         source = sqlite3.connect(f"file:{quote(str(database))}?mode=ro", uri=True)
         try:
             copy = sqlite3.connect(partial)
@@ -67,12 +70,26 @@ def back_up(database: Path, revision: str) -> Path:
     except (sqlite3.Error, OSError) as error:
         with suppress(OSError):
             partial.unlink(missing_ok=True)
+        if _disk_full(error):
+            free = shutil.disk_usage(database.parent).free
+            reason = (
+                f"the disk is full: the backup needs {size(needed)} in "
+                f"{database.parent}, which has {size(free)} free"
+            )
+        else:
+            reason = str(error)
         raise DatabaseError(
-            f"Could not back up {database} before migrating ({error}), so nothing was "
-            f"migrated. Make room or fix the folder's permissions, or set "
+            f"Could not back up {database} before migrating ({reason}), so nothing "
+            f"was migrated. Make room or fix the folder's permissions, or set "
             f"{MIGRATION_BACKUP_ENV}=0 to migrate without a backup."
         ) from error
     return target
+
+
+def _disk_full(error: Exception) -> bool:
+    if isinstance(error, OSError):
+        return error.errno == errno.ENOSPC
+    return "database or disk is full" in str(error)
 
 
 def backups(database: Path) -> list[Path]:

@@ -43,3 +43,15 @@ def with_statement(error: Exception) -> str:
             statement = statement[: STATEMENT_LENGTH - 3] + "..."
         line += f", in: {statement}"
     return line
+
+
+def size(count: int) -> str:
+    """A number of bytes as a person reads it: 1.9 MB."""
+    if count < 1000:
+        return f"{count} bytes"
+    amount = count / 1000
+    for unit in ("kB", "MB"):
+        if amount < 1000:
+            return f"{amount:.1f} {unit}"
+        amount /= 1000
+    return f"{amount:.1f} GB"

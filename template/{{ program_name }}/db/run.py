@@ -9,6 +9,7 @@ import logging
 from pathlib import Path
 
 from alembic.runtime.migration import MigrationContext, RevisionStep
+from sqlalchemy import URL
 
 from . import backup, sqlite
 from .errors import one_line, with_statement
@@ -17,14 +18,22 @@ log = logging.getLogger(__name__)
 
 
 class Run:
-    """Watch the run `context` is about to make."""
+    """Watch the runs Alembic makes on one database: on PostgreSQL a run whose table lock
+    timed out is tried again (table_locks.py), and the tries are one run to watch."""
 
-    def __init__(self, context: MigrationContext) -> None:
-        assert context.connection is not None  # a run has one, or --sql's stand-in
-        self.url = context.connection.engine.url
+    url: URL
+    database: Path | None
+
+    def __init__(self) -> None:
         self.migrating = False
         self.backup: Path | None = None
         self.steps: list[RevisionStep] = []
+        self.applied = 0
+
+    def watch(self, context: MigrationContext) -> None:
+        """Watch the run `context` is about to make."""
+        assert context.connection is not None  # a run has one, or --sql's stand-in
+        self.url = context.connection.engine.url
         self.applied = 0
         plan = context._migrations_fn  # what Alembic is about to run (no public hook)
         database = None if context.as_sql else backup.database_file(self.url)
@@ -36,7 +45,7 @@ class Run:
             assert plan is not None  # Alembic asserts as much before it calls it
             steps = list(plan(heads, migration_context))
             self.steps = steps
-            if steps:
+            if steps and not self.migrating:
                 self.migrating = True
                 log.info("Migrating %s", self.where)
                 if database and heads:  # a file that has revisions already

@@ -22,6 +22,7 @@ from sqlalchemy.exc import ArgumentError
 from .engines import connect
 from .errors import DatabaseError
 from .names import DATABASE_URL_ENV
+from .settings import MIGRATION_DATABASE_URL_ENV
 from .url import sync_url
 
 TEST_URL_ENV = f"TEST_{DATABASE_URL_ENV}"
@@ -41,20 +42,34 @@ def check_on_scratch(config: Config) -> None:
 
 
 def _try_history(config: Config, database: str, url: str) -> None:
-    saved = os.environ.get(DATABASE_URL_ENV)
-    os.environ[DATABASE_URL_ENV] = url
+    # Migrations would take a migration URL over the program's: the scratch one is both.
+    with _environment({DATABASE_URL_ENV: url, MIGRATION_DATABASE_URL_ENV: None}):
+        try:
+            command.upgrade(config, "heads")
+            _check(config, database)
+            command.downgrade(config, "base")
+            command.upgrade(config, "heads")
+        except CommandError as error:
+            raise CommandError(f"On a scratch {database} database: {error}") from error
+
+
+@contextmanager
+def _environment(values: dict[str, str | None]) -> Iterator[None]:
+    """Set (or, for None, unset) environment variables, and put them back after."""
+    saved = {name: os.environ.get(name) for name in values}
     try:
-        command.upgrade(config, "heads")
-        _check(config, database)
-        command.downgrade(config, "base")
-        command.upgrade(config, "heads")
-    except CommandError as error:
-        raise CommandError(f"On a scratch {database} database: {error}") from error
+        _set_environment(values)
+        yield
     finally:
-        if saved is None:
-            del os.environ[DATABASE_URL_ENV]
+        _set_environment(saved)
+
+
+def _set_environment(values: dict[str, str | None]) -> None:
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
         else:
-            os.environ[DATABASE_URL_ENV] = saved
+            os.environ[name] = value
 
 
 def _check(config: Config, database: str) -> None:

@@ -3,6 +3,8 @@ and errors that say what is wrong with the file."""
 
 import os
 import re
+import shutil
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,19 +12,24 @@ from pathlib import Path
 from sqlalchemy import URL, Connection, Engine, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
 
-from .errors import DatabaseError, one_line
+from .errors import DatabaseError, one_line, size
 from .names import DATABASE_URL_ENV, PROGRAM
+from .waits import gave_up, say_waiting
 
 # What SQLite says of a file that is not a database, or a damaged one.
 DAMAGED = ("file is not a database", "database disk image is malformed")
 
 
-def make_transactional(engine: Engine, *, begin: str, foreign_keys: bool) -> None:
+def make_transactional(
+    engine: Engine, *, begin: str, foreign_keys: bool, wait: float | None = None
+) -> None:
     """Apply SQLAlchemy's recipe for real transactions to a pysqlite or aiosqlite
     engine (an AsyncEngine's sync_engine).
 
     Left alone, the driver begins a transaction only before the first write and never
-    around DDL, so a failed migration would leave half its tables behind.
+    around DDL, so a failed migration would leave half its tables behind. With `wait`,
+    a BEGIN that finds another process's write lock says so once, and gives up in one
+    line after `wait` seconds.
     """
 
     @event.listens_for(engine, "connect")
@@ -35,7 +42,33 @@ def make_transactional(engine: Engine, *, begin: str, foreign_keys: bool) -> Non
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql(begin)
+        if wait is None:
+            connection.exec_driver_sql(begin)
+        else:
+            _begin_waiting(connection, begin, wait)
+
+
+def _begin_waiting(connection: Connection, begin: str, wait: float) -> None:
+    driver = connection.connection.dbapi_connection
+    assert driver is not None  # None only once the connection is invalidated
+    try:
+        driver.execute("PRAGMA busy_timeout = 0")
+        driver.execute(begin)
+        return
+    except sqlite3.OperationalError as error:
+        if "database is locked" not in str(error):
+            raise
+    finally:
+        driver.execute(f"PRAGMA busy_timeout = {round(wait * 1000)}")
+    what = f"the write lock on {connection.engine.url.database}"
+    detail = "another process holds it: a migration, or a long write"
+    say_waiting(wait, what, detail)
+    try:
+        driver.execute(begin)
+    except sqlite3.OperationalError as error:
+        if "database is locked" not in str(error):
+            raise
+        raise DatabaseError(gave_up(wait, what, detail)) from None
 
 
 @contextmanager
@@ -108,6 +141,13 @@ def explain(error: Exception, url: URL) -> str | None:
                 f"Cannot create the SQLite database {path}: its folder {path.parent} "
                 "is not writable. Make it writable, or use another folder."
             )
+    if "database or disk is full" in reason:
+        free = size(shutil.disk_usage(path.parent).free)
+        return (
+            f"The disk that holds {path} is full ({free} free in {path.parent}): "
+            "SQLite needs room for the changes and for its journal beside the file. "
+            "Make room, then migrate again."
+        )
     if "attempt to write a readonly database" in reason:
         if not os.access(path.parent, os.W_OK):
             return (

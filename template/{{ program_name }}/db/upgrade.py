@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from . import shortcut
 from .errors import DatabaseError
 from .names import PROGRAM
-from .url import get_url, sync_url
+from .url import get_url, migration_url_variable, sync_url
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -93,6 +93,7 @@ def _at_head() -> bool:
         return False  # a layout the shortcut does not know: let Alembic decide
     try:
         versions = Path(__file__).parents[1] / scripts / "versions"
-        return shortcut.at_head(versions, sync_url(get_url()))
+        url = get_url(migration_url_variable())
+        return shortcut.at_head(versions, sync_url(url))
     except Exception:  # noqa: BLE001 - any doubt means: let Alembic decide
         return False

@@ -8,6 +8,7 @@ from sqlalchemy.exc import ArgumentError
 
 from .errors import DatabaseError
 from .names import DATABASE_URL_ENV, PROGRAM
+from .settings import MIGRATION_DATABASE_URL_ENV
 
 # The URL may name a sync or an async driver; each engine takes the one it needs. Plain
 # postgresql:// means psycopg 3, which is both (SQLAlchemy alone would pick psycopg2).
@@ -81,6 +82,14 @@ def get_url(variable: str = DATABASE_URL_ENV, *, create: bool = True) -> URL:
             "dialect+driver://user:password@host:port/database, with special "
             "characters in the password percent-encoded (@ as %40, % as %25)."
         ) from None
+
+
+def migration_url_variable() -> str:
+    """The variable migrations take their URL from: $MIGRATION_DATABASE_URL_ENV when it
+    is set, else the program's own."""
+    if os.environ.get(MIGRATION_DATABASE_URL_ENV, "").strip():
+        return MIGRATION_DATABASE_URL_ENV
+    return DATABASE_URL_ENV
 
 
 def sync_url(url: URL) -> URL:
