@@ -6,7 +6,7 @@ DEMO := demo
 # The demo keeps its SQLite file inside demo/, so it never touches your real data directory.
 DEMO_ENV := env -u MYAPP_DATABASE_URL XDG_DATA_HOME=$(CURDIR)/$(DEMO)/data UV_PYTHON_DOWNLOADS=never
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench bench-locks clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ test: $(BIN)/.installed
 # Whole-process timings of migrate() at start; writes benchmarks/results.md (minutes).
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/migrate_at_start.py
+
+# Query waits behind a migration blocked on a table lock (PostgreSQL); writes benchmarks/lock_wait.md (minutes).
+bench-locks: $(BIN)/.installed
+	$(BIN)/python benchmarks/lock_wait.py
 
 demo: $(BIN)/.installed
 	rm -rf $(DEMO)
