@@ -8,12 +8,13 @@ import sqlite3
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from pg_server import PostgresServer
+from pg_server import PgBouncer, PostgresServer
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 TOOLS = Path(sys.executable).parent  # this run's venv: copier, uv, ruff
@@ -222,6 +223,52 @@ def postgres():
     server = PostgresServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def pgbouncer(postgres):
+    """PgBouncer, in transaction pooling, in front of the run's server."""
+    bouncer = PgBouncer(postgres).start()
+    yield bouncer
+    bouncer.stop()
+
+
+@pytest.fixture
+def start_private_postgres():
+    """Start a server of the test's own, with settings: start(max_connections=10).
+    Every one is deleted at teardown, running or halted."""
+    with ExitStack() as servers:
+
+        def start(**settings: object) -> PostgresServer:
+            server = PostgresServer({name: str(v) for name, v in settings.items()})
+            servers.callback(server.stop)  # before start(), which may fail halfway
+            return server.start()
+
+        yield start
+
+
+@pytest.fixture
+def private_postgres(start_private_postgres) -> PostgresServer:
+    """A server of the test's own, free to halt, resume and restart."""
+    return start_private_postgres()
+
+
+@pytest.fixture
+def small_disk(tmp_path) -> Iterator[Path]:
+    """A 3 MB tmpfs, to fill up."""
+    disk = tmp_path / "small_disk"
+    disk.mkdir()
+    mount = ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk)]
+    result = subprocess.run(mount, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        said = " ".join(result.stderr.split())
+        pytest.fail(f"small_disk needs root to mount a tmpfs: {said}", pytrace=False)
+    try:
+        yield disk
+    finally:
+        # A file still open on it makes umount refuse; detach it anyway.
+        if subprocess.run(["umount", str(disk)], check=False).returncode != 0:
+            subprocess.run(["umount", "-l", str(disk)], check=False)
 
 
 def sqlite_query(path: Path, sql: str) -> list[tuple]:
