@@ -258,9 +258,12 @@ def test_a_table_lock_that_outlasts_the_budget_names_its_holder(
     before = database.snapshot()
     blocker = report(postgres, name_of(database))
     (blocker_pid,) = blocker.execute("SELECT pg_backend_pid()").fetchone()
+    alembic = [str(project.venv / "bin/alembic"), "upgrade", "head"]
     try:
-        result = project.run(
-            "alembic", "upgrade", "head", check=False,
+        # With no bound it would wait for the report, and the report for it: forever.
+        result = subprocess.run(
+            alembic, cwd=project.path, capture_output=True, text=True, timeout=60,
+            check=False,
             env={**env, "MYAPP_MIGRATION_WAIT": "3", "MYAPP_MIGRATION_LOCK_TIMEOUT": "1"},
         )  # fmt: skip
     finally:
