@@ -4,13 +4,13 @@ and errors that say what is wrong with the file."""
 import os
 import re
 import shutil
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import URL, Connection, Engine, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import OperationalError
 
 from .errors import DatabaseError, one_line, size
 from .names import DATABASE_URL_ENV, PROGRAM
@@ -49,26 +49,31 @@ def make_transactional(
 
 
 def _begin_waiting(connection: Connection, begin: str, wait: float) -> None:
-    driver = connection.connection.dbapi_connection
-    assert driver is not None  # None only once the connection is invalidated
+    """BEGIN at once when no other process holds the write lock; else say so once, and
+    wait up to `wait` seconds. SQLAlchemy runs each BEGIN, so a damaged file's error
+    reaches the caller as the database error it is."""
     try:
-        driver.execute("PRAGMA busy_timeout = 0")
-        driver.execute(begin)
+        connection.exec_driver_sql("PRAGMA busy_timeout = 0")
+        connection.exec_driver_sql(begin)
         return
-    except sqlite3.OperationalError as error:
-        if "database is locked" not in str(error):
+    except OperationalError as error:
+        if not _locked(error):
             raise
     finally:
-        driver.execute(f"PRAGMA busy_timeout = {round(wait * 1000)}")
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {round(wait * 1000)}")
     what = f"the write lock on {connection.engine.url.database}"
     detail = "another process holds it: a migration, or a long write"
     say_waiting(wait, what, detail)
     try:
-        driver.execute(begin)
-    except sqlite3.OperationalError as error:
-        if "database is locked" not in str(error):
+        connection.exec_driver_sql(begin)
+    except OperationalError as error:
+        if not _locked(error):
             raise
         raise DatabaseError(gave_up(wait, what, detail)) from None
+
+
+def _locked(error: OperationalError) -> bool:
+    return "database is locked" in str(error.orig)
 
 
 @contextmanager
