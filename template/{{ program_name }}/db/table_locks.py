@@ -129,7 +129,7 @@ def _describe(
     open_for = (
         f"in a transaction open for {age:.0f} s"
         if age is not None
-        else "in a transaction this role may not see the age of"
+        else "in a transaction whose age is hidden from this role (pg_read_all_stats)"
     )
     named = f"{name!r}" if name else "with no application_name"
     return what, f"backend {pid} ({named}) holds it, {open_for}"
