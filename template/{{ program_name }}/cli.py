@@ -14,7 +14,7 @@ from .db.names import PROGRAM
 # formatting); an installed program has no use for them.
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
 # Actions that write revision files, which belong in a checkout.
-WRITES_REVISIONS = {"revision", "merge"}
+WRITES_REVISIONS = {"revision", "merge", "squash"}
 # What alembic.ini's logging sections set for the `alembic` command, so that both print
 # the same lines.
 LOG_FORMAT = "%(levelname)-5s [%(name)s] %(message)s"
@@ -82,6 +82,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     merge.add_argument("revisions", nargs="+", help="the heads, or: heads")
     merge.add_argument("-m", "--message")
+    squash = actions.add_parser(
+        "squash",
+        help="replace the revisions up to REVISION with one that builds the same "
+        "(in a checkout)",
+        description="Replace every revision from the first up to REVISION with one "
+        "revision, with REVISION's id, that builds the same schema and rows. Before "
+        "it keeps the new file, it compares databases built by the old history and "
+        "by the new one: on SQLite, and on PostgreSQL when TEST_"
+        + db.DATABASE_URL_ENV
+        + " is set. Squash only when every database in the field is at REVISION or "
+        "later.",
+    )
+    squash.add_argument("revision", metavar="REVISION")
+    squash.add_argument("-m", "--message", help="the new revision's message")
     return parser
 
 
@@ -90,7 +104,8 @@ def run_db(args: argparse.Namespace) -> None:
     from alembic.config import Config
     from alembic.util import CommandError, err
 
-    from .db import scratch
+    from . import models
+    from .db import scratch, squash
 
     if args.action in WRITES_REVISIONS:
         if not ALEMBIC_INI.is_file():
@@ -131,6 +146,8 @@ def run_db(args: argparse.Namespace) -> None:
                 command.revision(config, args.message, autogenerate=args.autogenerate)
             case "merge":
                 command.merge(config, args.revisions, message=args.message)
+            case "squash":
+                squash.squash(config, models.Base.metadata, args.revision, args.message)
     except CommandError as error:
         err(str(error))  # Alembic's own way: "FAILED: ..." and exit status 255
 

@@ -33,7 +33,7 @@ def check_on_scratch(config: Config) -> None:
     scratch database cannot go up, down and up again, or differs from the models."""
     with tempfile.TemporaryDirectory() as folder:
         _try_history(config, "SQLite", f"sqlite:///{folder}/scratch.db")
-    server = _postgresql_server()
+    server = postgresql_server()
     if server is not None:
         with throwaway_database(server) as url:
             _try_history(
@@ -43,7 +43,7 @@ def check_on_scratch(config: Config) -> None:
 
 def _try_history(config: Config, database: str, url: str) -> None:
     # Migrations would take a migration URL over the program's: the scratch one is both.
-    with _environment({DATABASE_URL_ENV: url, MIGRATION_DATABASE_URL_ENV: None}):
+    with environment({DATABASE_URL_ENV: url, MIGRATION_DATABASE_URL_ENV: None}):
         try:
             command.upgrade(config, "heads")
             _check(config, database)
@@ -54,17 +54,17 @@ def _try_history(config: Config, database: str, url: str) -> None:
 
 
 @contextmanager
-def _environment(values: dict[str, str | None]) -> Iterator[None]:
+def environment(values: dict[str, str | None]) -> Iterator[None]:
     """Set (or, for None, unset) environment variables, and put them back after."""
     saved = {name: os.environ.get(name) for name in values}
     try:
-        _set_environment(values)
+        _setenvironment(values)
         yield
     finally:
-        _set_environment(saved)
+        _setenvironment(saved)
 
 
-def _set_environment(values: dict[str, str | None]) -> None:
+def _setenvironment(values: dict[str, str | None]) -> None:
     for name, value in values.items():
         if value is None:
             os.environ.pop(name, None)
@@ -97,7 +97,7 @@ def _describe(diff: Any) -> str:
     return " ".join([kind, *names[:2]])
 
 
-def _postgresql_server() -> URL | None:
+def postgresql_server() -> URL | None:
     value = os.environ.get(TEST_URL_ENV)
     if not value:
         return None

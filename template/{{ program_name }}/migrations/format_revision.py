@@ -1,4 +1,5 @@
-"""Alembic post-write hook: format a new revision file with ruff, when ruff is installed.
+"""Alembic post-write hook: sort a new revision file's imports and format it with ruff,
+when ruff is installed.
 
 alembic.ini runs this module rather than ruff itself because Alembic's own hook fails the
 whole `alembic revision` command when ruff is missing; this one only says so.
@@ -18,6 +19,11 @@ def main(path: str) -> None:
     else:
         print(f"ruff is not installed, so {path} is left unformatted.", file=sys.stderr)
         return
+    # The template puts a revision's own imports (the models' types, datetime for
+    # rows) after Alembic's; ruff's import sorting moves them where they belong.
+    subprocess.run(
+        [*ruff, "check", "--fix", "--select", "I", "--quiet", path], check=False
+    )
     subprocess.run([*ruff, "format", "--quiet", path], check=False)
 
 

@@ -11,16 +11,19 @@ per mechanism:
 - constraints.py moves what each database treats its own way to where both accept it;
 - enums.py gives PostgreSQL's enum types a create and a drop, and enum_values.py
   changes their values, on both databases;
+- sequences.py moves PostgreSQL's id sequences past rows inserted with their ids;
 - impls.py and sqlite_indexes.py make both databases compare indexes on expressions
   and the rules of named CHECK constraints, and tell the lock lint what takes no lock;
 - mistakes.py warns about models that PostgreSQL will refuse.
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic.operations import ops
 from sqlalchemy.engine import Dialect
 
-from . import constraints, enum_values, enums, mistakes  # noqa: F401 - enum_values registers its op
+from . import constraints, enum_values, enums, mistakes, sequences  # noqa: F401 - enum_values and sequences register their ops
 from .constraints import include_object
 from .enums import use_postgresql_enum_support
 from .impls import AUTOGENERATE_PLUGINS
@@ -31,12 +34,28 @@ from .walk import upgrade_and_downgrade, walk
 
 __all__ = [
     "AUTOGENERATE_PLUGINS",
+    "autogenerate_options",
     "include_object",
     "make_portable",
     "read_indexes_whole",
     "render_item",
     "use_postgresql_enum_support",
 ]
+
+
+def autogenerate_options(metadata: sa.MetaData) -> dict[str, Any]:
+    """How Alembic compares `metadata` with a database and writes the revision: env.py
+    configures every run with these, and `db squash` writes its revision with them."""
+    return {
+        "target_metadata": metadata,
+        # Batch operations everywhere: SQLite rebuilds the table, PostgreSQL ALTERs it,
+        # so a revision made on either database applies on both.
+        "render_as_batch": True,
+        "render_item": render_item,
+        "include_object": include_object(metadata),
+        # Also compare named CHECK constraints, whose rule would otherwise never change.
+        "autogenerate_plugins": AUTOGENERATE_PLUGINS,
+    }
 
 
 def make_portable(

@@ -33,7 +33,7 @@ class Reflected:
             default = column.server_default
             if isinstance(default, sa.DefaultClause) and _is_construct(default.arg):
                 sql = str(default.arg.compile(dialect=dialect))
-                self.constructs.setdefault(_bare(sql), default.arg)
+                self.constructs.setdefault(bare_sql(sql), default.arg)
 
     def column(self, column: sa.Column[Any]) -> None:
         if id(column.type) in self.model_types:
@@ -61,7 +61,7 @@ class Reflected:
         ):
             return default
         text = default.arg.text.strip()
-        if construct := self.constructs.get(_bare(text)):
+        if construct := self.constructs.get(bare_sql(text)):
             return sa.DefaultClause(construct)
         if cast := _CAST.match(text):
             return sa.DefaultClause(sa.text(cast.group(1)))
@@ -80,7 +80,7 @@ def _is_construct(arg: object) -> TypeGuard[sa.ClauseElement]:
     return isinstance(arg, sa.ClauseElement) and users(type(arg))
 
 
-def _bare(sql: str) -> str:
+def bare_sql(sql: str) -> str:
     """SQL with no whitespace, outer parentheses or case, for comparing defaults."""
     sql = re.sub(r"\s+", "", sql).lower()
     while sql.startswith("(") and sql.endswith(")"):

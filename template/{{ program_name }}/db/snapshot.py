@@ -1,0 +1,119 @@
+"""What a database holds, schema and rows, in a form two databases of the same kind can be
+compared by: `db squash` proves with it that the squashed history builds what the old
+one built."""
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Inspector
+
+from .engines import get_engine
+from .portable.reflected import bare_sql
+from .portable.sqlite_indexes import read_indexes_whole
+
+# Each part's name, and its value: a table's parts, or the database's enum types and
+# sequences.
+State = dict[str, Any]
+# How much of a differing value a message shows.
+SHOWN = 160
+ENUMS = """
+    SELECT typname, array_agg(enumlabel ORDER BY enumsortorder)
+    FROM pg_type JOIN pg_enum ON enumtypid = pg_type.oid
+    GROUP BY typname ORDER BY typname
+"""
+SEQUENCES = "SELECT sequencename, last_value FROM pg_sequences ORDER BY sequencename"
+
+
+def read(url: str) -> State:
+    """The schema and the rows of the database at `url`."""
+    engine = get_engine(sa.make_url(url))
+    read_indexes_whole(engine.dialect)  # SQLite's expression indexes too
+    try:
+        with engine.connect() as connection:
+            inspector = sa.inspect(connection)
+            state: State = {
+                f"table {name}": _table(connection, inspector, name)
+                for name in sorted(inspector.get_table_names())
+            }
+            if connection.dialect.name == "postgresql":
+                state["enum types"] = connection.exec_driver_sql(ENUMS).all()
+                state["sequences"] = connection.exec_driver_sql(SEQUENCES).all()
+    finally:
+        engine.dispose()
+    return state
+
+
+def _table(connection: sa.Connection, inspector: Inspector, name: str) -> State:
+    dialect = connection.dialect
+    primary_key = inspector.get_pk_constraint(name)
+    return {
+        "columns": [
+            (
+                column["name"],
+                str(column["type"].compile(dialect=dialect)),
+                column["nullable"],
+                bare_sql(str(column.get("default") or "")),
+            )
+            for column in inspector.get_columns(name)
+        ],
+        "primary key": (primary_key.get("name"), primary_key["constrained_columns"]),
+        "foreign keys": sorted(
+            (
+                key["name"] or "",
+                key["constrained_columns"],
+                key["referred_table"],
+                key["referred_columns"],
+                sorted((key.get("options") or {}).items()),
+            )
+            for key in inspector.get_foreign_keys(name)
+        ),
+        "unique constraints": sorted(
+            (unique["name"] or "", unique["column_names"])
+            for unique in inspector.get_unique_constraints(name)
+        ),
+        "indexes": sorted(_index(index) for index in inspector.get_indexes(name)),
+        "check constraints": sorted(
+            (check["name"] or "", bare_sql(check["sqltext"]))
+            for check in inspector.get_check_constraints(name)
+        ),
+        "rows": sorted(
+            repr(tuple(row))
+            for row in connection.execute(
+                sa.text(f"SELECT * FROM {dialect.identifier_preparer.quote(name)}")
+            )
+        ),
+    }
+
+
+def _index(index: Any) -> tuple[Any, ...]:
+    options = index.get("dialect_options", {})
+    where = options.get("sqlite_where", options.get("postgresql_where"))
+    return (
+        index["name"] or "",
+        [str(element) for element in index.get("expressions") or index["column_names"]],
+        bool(index["unique"]),
+        sorted((index.get("column_sorting") or {}).items()),
+        bare_sql(str(where if where is not None else "")),
+    )
+
+
+def difference(old: State, new: State) -> str | None:
+    """The first part in which `new` differs from `old`, in words; None if none does.
+    Parts come in the order read() reads them: tables, then what they use."""
+    for part in [*old, *(part for part in new if part not in old)]:
+        if part not in new:
+            return f"{part} is missing"
+        if part not in old:
+            return f"{part} is new"
+        if old[part] == new[part]:
+            continue
+        if isinstance(old[part], dict):
+            inner = difference(old[part], new[part])
+            return f"{part}, {inner}"
+        return f"{part}: {_shown(new[part])}, not {_shown(old[part])}"
+    return None
+
+
+def _shown(value: Any) -> str:
+    text = " ".join(str(value).split())
+    return text if len(text) <= SHOWN else text[: SHOWN - 3] + "..."

@@ -1,0 +1,247 @@
+"""`db squash REVISION`: fold the history from its first revision up to REVISION into one
+revision, and prove it before keeping it.
+
+Every new database, and every CI run, replays the whole history, and its oldest
+revisions may no longer even import. The squashed revision keeps REVISION's id, starts
+from nothing, and builds what the old revisions built on an empty database: the schema,
+enum types included, and the rows their data migrations inserted. It is written from a
+scratch database that the old history built (squashed_revision.py), in the same portable
+operations autogenerate writes.
+
+Before the file is kept, scratch databases built by the old history and by the new one
+(in a copy of the migrations folder) are compared, schema and rows (snapshot.py): at
+REVISION, at the newest revisions, and after the new history goes down to base and back
+up. On SQLite, and on PostgreSQL too when TEST_<URL variable> names a server. Only then
+does the new file enter versions/ and the old ones leave it (git keeps them); if
+anything differs, the checkout is as it was.
+"""
+
+import logging
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import Script, ScriptDirectory
+from alembic.util import CommandError, to_tuple
+from sqlalchemy import MetaData
+
+from . import scratch, snapshot
+from .declared import recording
+from .errors import DatabaseError
+from .names import DATABASE_URL_ENV, PROGRAM
+from .settings import MIGRATION_BACKUP_ENV, MIGRATION_DATABASE_URL_ENV
+from .squashed_revision import SQUASHED, read_source, run_write_hooks, write_revision
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MESSAGE = "Squashed history"
+
+
+def squash(
+    config: Config, models: MetaData, revision: str, message: str | None = None
+) -> Path:
+    """Replace the revisions from base up to `revision` with one; return its path.
+    `models` are the program's, whose own default constructs the revision calls.
+
+    Raises CommandError, one line, with the versions folder as it was, when `revision`
+    is not on a straight line from base or the new history builds something else.
+    """
+    scripts = ScriptDirectory.from_config(config)
+    chain = straight_chain(scripts, revision)
+    target = chain[-1]
+    log.info("Squashing %d revisions, up to %s", len(chain), target.revision)
+    with (
+        tempfile.TemporaryDirectory(prefix=f"{PROGRAM}-squash-") as folder,
+        _quiet_migrations(),
+    ):
+        work = Path(folder)
+        source = f"sqlite:///{work / 'source.db'}"
+        with recording() as declared:
+            _migrate(config, source, command.upgrade, target.revision)
+        tables, rows = read_source(source, declared, models)
+        old = {
+            name: _history(config, url, target.revision)
+            for name, url in _scratch_databases(work, "old")
+        }
+        # The new history is proved in a copy: until it is, the checkout is untouched,
+        # whatever stops the squash.
+        proving = _config_for(config, _copy_without(scripts, chain, work / "new"))
+        draft = write_revision(
+            ScriptDirectory.from_config(proving),
+            target,
+            message or DEFAULT_MESSAGE,
+            tables,
+            rows,
+            chain,
+        )
+        for name, url in _scratch_databases(work, "new"):
+            new = _history(proving, url, target.revision, round_trip=True)
+            _compare(name, target.revision, old[name], new)
+        path = Path(scripts.versions, draft.name)
+        shutil.copyfile(draft, path)
+    run_write_hooks(path, scripts)
+    for script in chain:
+        if Path(script.path) != path:
+            Path(script.path).unlink()
+    log.info("Wrote %s; the %d files it replaces left versions/", path, len(chain))
+    return path
+
+
+def straight_chain(scripts: ScriptDirectory, revision: str) -> list[Script]:
+    """The revisions from base up to `revision`, oldest first; CommandError when they
+    are not one straight line of plain revisions."""
+    target = scripts.get_revision(revision)
+    if target is None:
+        raise CommandError(f"There is no revision {revision!r} to squash up to.")
+    chain = [target]
+    while chain[-1].down_revision is not None:
+        script = chain[-1]
+        if script.is_merge_point:
+            merged = ", ".join(script.down_revision or ())
+            _refuse(revision, f"{script.revision} merges {merged}")
+        parent = scripts.get_revision(str(script.down_revision))
+        assert parent is not None  # Alembic's map holds every down_revision
+        if len(parent.nextrev) > 1:
+            branches = ", ".join(sorted(parent.nextrev))
+            _refuse(revision, f"the history branches at {parent.revision} ({branches})")
+        chain.append(parent)
+    chain.reverse()
+    for script in chain:
+        if script.dependencies:
+            depends = ", ".join(sorted(to_tuple(script.dependencies)))
+            _refuse(revision, f"{script.revision} depends on {depends}")
+        if script.branch_labels:
+            labels = ", ".join(sorted(script.branch_labels))
+            _refuse(revision, f"{script.revision} carries the branch label {labels}")
+    if len(chain) == 1:
+        raise CommandError(
+            f"{target.revision} is the first revision: there is nothing to squash."
+        )
+    return chain
+
+
+def _refuse(revision: str, why: str) -> None:
+    raise CommandError(
+        f"Cannot squash up to {revision}: it is not on a straight line from base "
+        f"({why}). Nothing was changed."
+    )
+
+
+def refuse_squashed_away(context: MigrationContext, scripts: ScriptDirectory) -> None:
+    """Raise DatabaseError when the database is at a revision `db squash` folded away:
+    no revision leads from it any more."""
+    heads = context.get_current_heads()
+    if not heads:
+        return
+    revisions = list(scripts.walk_revisions())
+    known = {script.revision for script in revisions}
+    for head in heads:
+        if head in known:
+            continue
+        for script in revisions:
+            if head in getattr(script.module, SQUASHED, ()):
+                raise DatabaseError(
+                    f"The database is at revision {head}, which was squashed into "
+                    f"revision {script.revision}, so this version of {PROGRAM} cannot "
+                    "upgrade it. Upgrade it first with a version from before the "
+                    f"squash (one that has revision {head}), then with this one. "
+                    "The database was not changed."
+                )
+
+
+def _history(
+    config: Config, url: str, revision: str, *, round_trip: bool = False
+) -> list[snapshot.State]:
+    """The states a history gives an empty database: at `revision`, at its heads, and,
+    with `round_trip`, at its heads again after going down to base and back."""
+    _migrate(config, url, command.upgrade, revision)
+    states = [snapshot.read(url)]
+    _migrate(config, url, command.upgrade, "heads")
+    states.append(snapshot.read(url))
+    if round_trip:
+        _migrate(config, url, command.downgrade, "base")
+        _migrate(config, url, command.upgrade, "heads")
+        states.append(snapshot.read(url))
+    return states
+
+
+def _compare(
+    database: str, revision: str, old: list[snapshot.State], new: list[snapshot.State]
+) -> None:
+    where = [f"at {revision}", "at the newest revisions", "after down to base and up"]
+    for at, old_state, new_state in zip(where, [*old, old[-1]], new, strict=False):
+        difference = snapshot.difference(old_state, new_state)
+        if difference:
+            raise CommandError(
+                f"The squashed history builds something else than the old one on a "
+                f"scratch {database} database, {at}: {difference}. Nothing was changed."
+            )
+    log.info("On a scratch %s database, the squashed history builds the same", database)
+
+
+def _migrate(
+    config: Config, url: str, run: Callable[[Config, str], None], revision: str
+) -> None:
+    # Alembic's command reads alembic.ini's logging sections on every run: not here.
+    config.attributes["configure_logger"] = False
+    # The scratch database is the program's and the migrations' URL alike, and a
+    # scratch file needs no backup.
+    values = {
+        DATABASE_URL_ENV: url,
+        MIGRATION_DATABASE_URL_ENV: None,
+        MIGRATION_BACKUP_ENV: "0",
+    }
+    with scratch.environment(values):
+        run(config, revision)
+
+
+def _scratch_databases(work: Path, name: str) -> Iterator[tuple[str, str]]:
+    """A scratch SQLite file, and a throwaway database on the TEST_ PostgreSQL server
+    when one is named: (what it is, its URL)."""
+    yield "SQLite", f"sqlite:///{work / f'{name}.db'}"
+    server = scratch.postgresql_server()
+    if server is not None:
+        with scratch.throwaway_database(server) as url:
+            yield "PostgreSQL", url.render_as_string(hide_password=False)
+
+
+@contextmanager
+def _quiet_migrations() -> Iterator[None]:
+    """The scratch runs' own log lines would bury what the squash says."""
+    loggers = [logging.getLogger(name) for name in ("alembic", f"{PROGRAM}.db.run")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+def _copy_without(scripts: ScriptDirectory, chain: list[Script], folder: Path) -> Path:
+    """A copy of the migrations folder, env.py and all, without the revisions in
+    `chain`."""
+    leave_out = {Path(script.path).name for script in chain}
+    return Path(
+        shutil.copytree(
+            scripts.dir,
+            folder,
+            ignore=lambda _, names: [
+                name for name in names if name in leave_out or name == "__pycache__"
+            ],
+        )
+    )
+
+
+def _config_for(config: Config, scripts: Path) -> Config:
+    """`config`, for the migrations in `scripts`."""
+    copy = Config(config.config_file_name, cmd_opts=config.cmd_opts)
+    copy.set_main_option("script_location", str(scripts))
+    copy.attributes.update(config.attributes)
+    return copy

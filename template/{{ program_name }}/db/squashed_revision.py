@@ -1,0 +1,252 @@
+"""The revision `db squash` writes: what an old history built on an empty database, read
+back from a scratch SQLite database it built, and written as autogenerate would write it.
+
+The schema comes from the database, with each column's type and default as the old
+revisions declared them (declared.py), since SQLite keeps an enum as VARCHAR and a
+timestamp's time zone nowhere. The rows come from the database too: after an empty
+start, every row in it was inserted by a data migration.
+"""
+
+import contextlib
+import datetime
+import io
+import re
+import uuid
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic.autogenerate import produce_migrations, render, renderers
+from alembic.autogenerate.api import AutogenContext
+from alembic.operations import ops
+from alembic.runtime.migration import MigrationContext
+from alembic.script import Script, ScriptDirectory, write_hooks
+from alembic.util import CommandError, format_as_comma, template_to_file
+from sqlalchemy.engine import Dialect
+
+from . import portable
+from .declared import Declared
+from .engines import get_engine
+from .portable.reflected import Reflected, bare_sql
+from .portable.sqlite_indexes import read_indexes_whole
+
+# The module-level value that names the revisions a squashed revision replaced.
+SQUASHED = "squashed"
+VERSION_TABLE = "alembic_version"
+Rows = dict[str, list[dict[str, Any]]]
+
+# What a row's values are written with, beyond Python's literals; each value must read
+# back equal (repr() of anything else is no code).
+_LITERALS: dict[str, Any] = {
+    "datetime": datetime,
+    "Decimal": Decimal,
+    "UUID": uuid.UUID,
+}
+_IMPORTS = {
+    datetime.date: "import datetime",
+    datetime.time: "import datetime",
+    datetime.timedelta: "import datetime",
+    Decimal: "from decimal import Decimal",
+    uuid.UUID: "from uuid import UUID",
+}
+_DEPENDS_ON = re.compile(r"^depends_on\b.*$", re.MULTILINE)
+
+
+def read_source(
+    url: str, declared: Declared, models: sa.MetaData
+) -> tuple[sa.MetaData, Rows]:
+    """The tables of the database at `url`, with the types and defaults `declared`
+    recorded where the database agrees, and every row in them."""
+    engine = get_engine(sa.make_url(url))
+    read_indexes_whole(engine.dialect)
+    tables = sa.MetaData()
+    try:
+        with engine.connect() as connection:
+            tables.reflect(connection, only=lambda name, _: name != VERSION_TABLE)
+            reflected = Reflected(models, connection.dialect)
+            for table in tables.sorted_tables:
+                _as_declared(table, declared, reflected, connection.dialect)
+            rows = {
+                table.name: [dict(row._mapping) for row in _rows(connection, table)]
+                for table in tables.sorted_tables
+            }
+    finally:
+        engine.dispose()
+    return tables, {name: found for name, found in rows.items() if found}
+
+
+def _as_declared(
+    table: sa.Table, declared: Declared, reflected: Reflected, dialect: Dialect
+) -> None:
+    for column in table.columns:
+        written = declared.columns.get((table.name, column.name))
+        if written is not None and _sql(written.type, dialect) == _sql(
+            column.type, dialect
+        ):
+            if bare_sql(_default_sql(written.server_default, dialect)) == bare_sql(
+                _default_sql(column.server_default, dialect)
+            ):
+                column.server_default = written.server_default
+            else:
+                column.server_default = reflected.default(
+                    column.server_default, written.type
+                )
+            column.type = written.type
+        else:  # changed by hand-written SQL, or by an operation not recorded
+            reflected.column(column)
+    for index in table.indexes:
+        # SQLite reads back a partial index's predicate as its own; PostgreSQL takes the
+        # same SQL.
+        where = index.dialect_kwargs.get("sqlite_where")
+        if where is not None:
+            index.dialect_kwargs["postgresql_where"] = where
+
+
+def _sql(type_: Any, dialect: Dialect) -> str | None:
+    try:
+        return str(type_.compile(dialect=dialect))
+    except sa.exc.CompileError:  # a type this database cannot hold
+        return None
+
+
+def _default_sql(default: Any, dialect: Dialect) -> str:
+    arg = getattr(default, "arg", None)
+    if arg is None:
+        return ""
+    if isinstance(arg, str):
+        return "'" + arg.replace("'", "''") + "'"
+    return str(arg.compile(dialect=dialect))
+
+
+def _rows(connection: sa.Connection, table: sa.Table) -> sa.Result[Any]:
+    order = list(table.primary_key.columns) or list(table.columns)
+    return connection.execute(sa.select(table).order_by(*order))
+
+
+def write_revision(
+    scripts: ScriptDirectory,
+    target: Script,
+    message: str,
+    tables: sa.MetaData,
+    rows: Rows,
+    chain: list[Script],
+) -> Path:
+    """Write the squashed revision, with `target`'s id and no down revision."""
+    engine = sa.create_engine("sqlite://")  # an empty database, to compare against
+    read_indexes_whole(engine.dialect)  # expression indexes are compared too
+    try:
+        with engine.connect() as connection:
+            # What env.py configures, and what Alembic's environment adds for writing.
+            options = {
+                **portable.autogenerate_options(tables),
+                "sqlalchemy_module_prefix": "sa.",
+                "alembic_module_prefix": "op.",
+                "user_module_prefix": None,
+            }
+            context = MigrationContext.configure(connection, opts=options)
+            script = produce_migrations(context, tables)
+            portable.make_portable(script, tables, context.dialect)
+            assert script.upgrade_ops is not None  # produce_migrations makes both
+            for table in tables.sorted_tables:
+                if table.name in rows:
+                    script.upgrade_ops.ops.append(InsertRowsOp(table, rows[table.name]))
+            template_args: dict[str, Any] = {}
+            # Alembic's own rendering of a revision's body and imports.
+            render._render_python_into_templatevars(
+                AutogenContext(context, tables), script, template_args
+            )
+    finally:
+        engine.dispose()
+    created = datetime.datetime.now()
+    # Alembic's file name for a new revision, from alembic.ini's file_template.
+    path = scripts._rev_path(scripts.versions, target.revision, message, created)
+    template_to_file(
+        Path(scripts.dir, "script.py.mako"),
+        path,
+        scripts.output_encoding,
+        up_revision=target.revision,
+        down_revision=None,
+        branch_labels=None,
+        depends_on=None,
+        create_date=created,
+        comma=format_as_comma,
+        message=message,
+        **template_args,
+    )
+    _name_what_it_replaced(path, [script.revision for script in chain])
+    return path
+
+
+def run_write_hooks(path: Path, scripts: ScriptDirectory) -> None:
+    """Run alembic.ini's post-write hooks (ruff) on `path`, in the project, whose
+    settings they read; without Alembic's "Running post write hook" lines."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        write_hooks._run_hooks(path, scripts.hooks)
+
+
+def _name_what_it_replaced(path: Path, replaced: list[str]) -> None:
+    text = path.read_text()
+    record = (
+        "\n\n# The revisions this one replaced (`db squash`). A database still at one of "
+        "them is\n# upgraded first by a version of the program from before the squash.\n"
+        f"{SQUASHED}: tuple[str, ...] = {tuple(replaced)!r}"
+    )
+    found = _DEPENDS_ON.search(text)
+    end = found.end() if found else len(text)
+    path.write_text(text[:end] + record + text[end:])
+
+
+class InsertRowsOp(ops.MigrateOperation):
+    """Insert `rows` into `table`, as the old history's data migrations did."""
+
+    def __init__(self, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+        self.table = table
+        self.rows = rows
+
+
+@renderers.dispatch_for(InsertRowsOp)
+def _render_rows(autogen_context: AutogenContext, op: InsertRowsOp) -> list[str]:
+    columns = ", ".join(
+        f"sa.column({column.name!r}, {render._repr_type(column.type, autogen_context)})"
+        for column in op.table.columns
+    )
+    rows = ", ".join(
+        "{"
+        + ", ".join(
+            f"{name!r}: {_literal(value, op.table.name, name, autogen_context)}"
+            for name, value in row.items()
+        )
+        + "}"
+        for row in op.rows
+    )
+    lines = [f"op.bulk_insert(sa.table({op.table.name!r}, {columns}), [{rows}])"]
+    key = list(op.table.primary_key.columns)
+    if len(key) == 1 and getattr(key[0].type, "_type_affinity", None) is sa.Integer:
+        lines.append(f"op.sync_id_sequence({op.table.name!r}, {key[0].name!r})")
+    return lines
+
+
+def _literal(
+    value: Any, table: str, column: str, autogen_context: AutogenContext
+) -> str:
+    # A time zone's repr() is written differently for each Python version ruff targets.
+    if isinstance(value, (datetime.datetime, datetime.time)):
+        written = (
+            f"datetime.{type(value).__name__}.fromisoformat({value.isoformat()!r})"
+        )
+    else:
+        written = repr(value)
+    try:
+        same = eval(written, dict(_LITERALS)) == value  # our own repr(), read back
+    except Exception:  # noqa: BLE001 - any failure means: not a literal
+        same = False
+    if not same:
+        raise CommandError(
+            f"Cannot write the value of {table}.{column} ({type(value).__name__}) into "
+            "the squashed revision as Python code. Nothing was changed."
+        )
+    for kind, line in _IMPORTS.items():
+        if isinstance(value, kind):
+            autogen_context.imports.add(line)
+    return written
