@@ -93,6 +93,7 @@ def test_help_lists_the_actions(installed):
         "check",
         "revision",
         "merge",
+        "squash",
     ]
     assert "MYAPP_DATABASE_URL" in result.stdout
 
@@ -106,11 +107,14 @@ def test_a_bad_url_is_one_line(installed):
     assert (result.stdout + result.stderr).strip() == f"FAILED: {MALFORMED_ERROR}"
 
 
-def test_revision_needs_a_checkout(installed):
-    result = installed.run("myapp", "db", "revision", "-m", "x", check=False)
+@pytest.mark.parametrize(
+    "action", [("revision", "-m", "x"), ("squash", "8c4e2d6a1b57")], ids=lambda a: a[0]
+)
+def test_writing_revisions_needs_a_checkout(installed, action):
+    result = installed.run("myapp", "db", *action, check=False)
 
     assert result.returncode == 255
     assert result.stdout == (
-        "FAILED: `db revision` writes revision files into a project checkout, and this "
-        "myapp is installed from a wheel: run it in the project's folder.\n"
+        f"FAILED: `db {action[0]}` writes revision files into a project checkout, and "
+        "this myapp is installed from a wheel: run it in the project's folder.\n"
     )

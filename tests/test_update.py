@@ -13,7 +13,14 @@ from hashlib import sha256
 from pathlib import Path
 
 import pytest
-from conftest import TEMPLATE, TOOLS, add_invoice_model, once_per_run
+from conftest import (
+    TEMPLATE,
+    TOOLS,
+    Project,
+    add_invoice_model,
+    once_per_run,
+    sqlite_query,
+)
 
 ENV_PY = "template/{{ program_name }}/migrations/env.py.jinja"
 MODELS_PY = "template/{{ program_name }}/models.py.jinja"
@@ -372,3 +379,33 @@ def test_a_project_from_before_the_team_files_receives_them(
     assert snapshot(project, ours) == snapshot_before
     assert users_edits_are_there(project)
     assert leftovers(project) == []
+
+
+def test_an_update_after_a_squash_brings_back_no_old_revision(
+    template, tmp_path, projects
+):
+    """`db squash` removed the example's revision files; an update never restores a
+    file in versions/, and the project still migrates from nothing."""
+    project = start_project(template, tmp_path)
+    tools = projects["default"]
+    (tmp_path / "home").mkdir()
+    app = Project(project, tools.answers, tools.venv, tmp_path / "home")
+    app.run("python", "-m", "myapp", "db", "squash", "8c4e2d6a1b57")
+    git("add", "-A", cwd=project)
+    git("commit", "--quiet", "-m", "Squash the history", cwd=project)
+    versions = project / "myapp/migrations/versions"
+    kept = {path.name: path.read_bytes() for path in versions.glob("*.py")}
+
+    update(project)
+
+    assert V2_FIX in (project / "myapp/migrations/env.py").read_text()
+    assert {path.name: path.read_bytes() for path in versions.glob("*.py")} == kept
+    assert [name for name in kept if "8c4e2d6a1b57_squashed_history" in name] != []
+    fresh = tmp_path / "fresh.db"
+    app.run(
+        "alembic",
+        "upgrade",
+        "head",
+        env=app.env(MYAPP_DATABASE_URL=f"sqlite:///{fresh}"),
+    )
+    assert sqlite_query(fresh, "SELECT count(*) FROM account") == [(3,)]

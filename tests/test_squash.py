@@ -1,0 +1,496 @@
+"""`myapp db squash`: an old history folded into one revision that builds the same schema
+and rows, proved on scratch databases, with databases in the field told what to do.
+
+The history squashed here has five revisions: the example's table and seed rows, then
+an invoice table with an enum, a partial index and an expression index, then a change
+of the enum's values, a unique column added in batch mode and seed invoices. A sixth
+revision comes after the squash point and must come through untouched.
+"""
+
+import ast
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import Project, new_database, once_per_run, sqlite_query
+from pg_server import SUPERUSER_PASSWORD
+from test_safe_migrations import MIGRATE, error_lines, last_line
+
+VERSIONS = "myapp/migrations/versions"
+CREATE_ACCOUNT, SEED = "3f1a9c2b7d10", "8c4e2d6a1b57"
+INVOICES, VOID, NOTE = "a1b2c3d4e5f6", "b2c3d4e5f6a7", "c3d4e5f6a7b8"
+SQUASHED = (CREATE_ACCOUNT, SEED, INVOICES, VOID)
+
+REVISION = '''"""{message}
+
+Revision ID: {revision}
+Revises: {down_revision}
+Create Date: 2026-12-01 00:00:00.000000
+
+"""
+
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "{revision}"
+down_revision = {down_revision!r}
+branch_labels = None
+depends_on = {depends_on!r}
+
+invoice = sa.table(
+    "invoice",
+    sa.column("account_id", sa.Integer),
+    sa.column("status", sa.Enum("draft", "sent", "void", name="invoice_status")),
+    sa.column("total", sa.Numeric(10, 2)),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+)
+
+
+def upgrade():
+{upgrade}
+
+
+def downgrade():
+{downgrade}
+'''
+
+HISTORY = {
+    INVOICES: (
+        "Add invoices with a status",
+        SEED,
+        """
+        op.create_table(
+            "invoice",
+            sa.Column("id", sa.Integer(), nullable=False),
+            sa.Column("account_id", sa.Integer(), nullable=False),
+            sa.Column(
+                "status", sa.Enum("draft", "sent", name="invoice_status"),
+                nullable=False, server_default="draft",
+            ),
+            sa.Column("paid", sa.Boolean(), nullable=False, server_default=sa.false()),
+            sa.Column("total", sa.Numeric(10, 2), nullable=True),
+            sa.Column(
+                "created_at", sa.DateTime(timezone=True),
+                server_default=sa.func.now(), nullable=False,
+            ),
+            sa.ForeignKeyConstraint(
+                ["account_id"], ["account.id"], ondelete="CASCADE",
+                name=op.f("fk_invoice_account_id_account"),
+            ),
+            sa.PrimaryKeyConstraint("id", name=op.f("pk_invoice")),
+        )
+        op.create_index(
+            "ix_invoice_open", "invoice", ["account_id"],
+            sqlite_where=sa.text("status = 'draft'"),
+            postgresql_where=sa.text("status = 'draft'"),
+        )
+        op.create_index("ix_account_lower_name", "account", [sa.text("lower(name)")])
+        """,
+        """
+        op.drop_index("ix_account_lower_name", table_name="account")
+        op.drop_index("ix_invoice_open", table_name="invoice")
+        op.drop_table("invoice")
+        sa.Enum(name="invoice_status").drop(op.get_bind(), checkfirst=True)
+        """,
+    ),
+    VOID: (
+        "Invoices may be void; accounts get an email; seed two invoices",
+        INVOICES,
+        """
+        op.change_enum_values(
+            "invoice_status", ["draft", "sent"], ["draft", "sent", "void"],
+            columns=[("invoice", "status")],
+        )
+        with op.batch_alter_table("account") as batch_op:
+            batch_op.add_column(sa.Column("email", sa.String(200), nullable=True))
+            batch_op.create_unique_constraint("uq_account_email", ["email"])
+        op.bulk_insert(invoice, [
+            {"account_id": 1, "status": "sent", "total": Decimal("12.50"),
+             "created_at": datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)},
+            {"account_id": 2, "status": "draft", "total": None,
+             "created_at": datetime(2026, 2, 3, 4, 5, 6, tzinfo=timezone.utc)},
+        ])
+        """,
+        """
+        op.execute(invoice.delete())
+        with op.batch_alter_table("account") as batch_op:
+            batch_op.drop_constraint("uq_account_email", type_="unique")
+            batch_op.drop_column("email")
+        op.change_enum_values(
+            "invoice_status", ["draft", "sent", "void"], ["draft", "sent"],
+            columns=[("invoice", "status")],
+        )
+        """,
+    ),
+    NOTE: (
+        "Invoices get a note",
+        VOID,
+        """
+        with op.batch_alter_table("invoice") as batch_op:
+            batch_op.add_column(sa.Column("note", sa.String(40), nullable=True))
+        """,
+        """
+        with op.batch_alter_table("invoice") as batch_op:
+            batch_op.drop_column("note")
+        """,
+    ),
+}
+
+
+def write_revision(
+    project: Path, revision, message, down_revision, upgrade, downgrade="pass",
+    depends_on=None,
+) -> Path:  # fmt: skip
+    path = project / VERSIONS / f"{revision}.py"
+    path.write_text(
+        REVISION.format(
+            message=message, revision=revision, down_revision=down_revision,
+            depends_on=depends_on,
+            upgrade=textwrap.indent(textwrap.dedent(upgrade).strip(), "    "),
+            downgrade=textwrap.indent(textwrap.dedent(downgrade).strip(), "    "),
+        )
+    )  # fmt: skip
+    return path
+
+
+def grow(project: Path) -> None:
+    for revision, (message, down, upgrade, downgrade) in HISTORY.items():
+        write_revision(project, revision, message, down, upgrade, downgrade)
+
+
+def versions(project: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((project / VERSIONS).glob("*.py"))}
+
+
+def squash(project: Project, *args: str, check=True, **env):
+    return project.run(
+        "python", "-m", "myapp", "db", "squash", *args, check=check,
+        env=project.env(**env),
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def squashed(projects, postgres, tmp_path_factory) -> dict[str, Project]:
+    """The grown history, once as it was ("before") and once squashed up to VOID with
+    the proof on SQLite and PostgreSQL ("after"); built once per run."""
+    default = projects["default"]
+
+    def build(folder: Path) -> dict:
+        before = default.copy(folder / "before")
+        grow(before.path)
+        after = before.copy(folder / "after")
+        result = squash(after, VOID, "-m", "Squash the first year",
+                        TEST_MYAPP_DATABASE_URL=postgres.url())  # fmt: skip
+        return {"before": str(before.path), "after": str(after.path),
+                "output": result.stdout + result.stderr}  # fmt: skip
+
+    built = once_per_run(tmp_path_factory, "squashed", build)
+    home = tmp_path_factory.mktemp("home-squashed")
+    paths = {name: Path(built[name]) for name in ("before", "after")}
+    result = {
+        name: Project(path, default.answers, default.venv, home)
+        for name, path in paths.items()
+    }
+    result["output"] = built["output"]
+    return result
+
+
+def the_new_file(project: Project) -> Path:
+    (path,) = [p for p in (project.path / VERSIONS).glob("*.py") if VOID in p.name]
+    return path
+
+
+def test_the_squash_writes_one_revision_and_keeps_the_rest_byte_for_byte(squashed):
+    before, after = squashed["before"], squashed["after"]
+    new = the_new_file(after)
+
+    assert sorted(versions(after.path)) == sorted([new.name, f"{NOTE}.py"])
+    assert versions(after.path)[f"{NOTE}.py"] == versions(before.path)[f"{NOTE}.py"]
+    assert new.name.endswith(f"-{VOID}_squash_the_first_year.py")
+    module = ast.parse(new.read_text())
+    values = {
+        node.target.id: ast.literal_eval(node.value)
+        for node in module.body
+        if isinstance(node, ast.AnnAssign) and node.value is not None
+    }
+    assert values["revision"] == VOID
+    assert values["down_revision"] is None
+    assert values["squashed"] == SQUASHED
+    assert ast.get_docstring(module).startswith("Squash the first year")
+    # It said what it proved, where.
+    for database in ("SQLite", "PostgreSQL"):
+        assert (
+            f"On a scratch {database} database, the squashed history builds the same"
+            in squashed["output"]
+        )
+    assert not (after.path / ".git").exists()  # no git repository needed
+
+
+def test_the_new_file_is_lint_and_format_clean(squashed):
+    new = str(the_new_file(squashed["after"]))
+
+    lint = squashed["after"].run("ruff", "check", new, check=False)
+    layout = squashed["after"].run("ruff", "format", "--check", new, check=False)
+
+    assert lint.returncode == 0, lint.stdout
+    assert layout.returncode == 0, layout.stdout
+
+
+def describe(database) -> dict:
+    """The database's schema and rows, read with the database's own tools (pg_dump,
+    SQLite's pragmas), not with the code under test."""
+    tables = [name for (name,) in database.query(database.tables_sql)]
+    rows = {name: database.query(f"SELECT * FROM {name}") for name in tables}
+    if database.url.startswith("sqlite"):
+        path = database.url.removeprefix("sqlite:///")
+        schema = {}
+        for name in tables:
+            indexes = sqlite_query(path, f"PRAGMA index_list('{name}')")
+            schema[name] = {
+                "columns": sqlite_query(path, f"PRAGMA table_info('{name}')"),
+                "foreign keys": sqlite_query(
+                    path, f"PRAGMA foreign_key_list('{name}')"
+                ),
+                "indexes": [
+                    (index[1:], sqlite_query(path, f"PRAGMA index_xinfo('{index[1]}')"))
+                    for index in indexes
+                ],
+                "index sql": sqlite_query(
+                    path,
+                    "SELECT name, sql FROM sqlite_master"
+                    f" WHERE type = 'index' AND tbl_name = '{name}'",
+                ),
+            }
+        return {"schema": schema, "rows": rows}
+    dump = subprocess.run(
+        ["pg_dump", "--schema-only", "--no-owner", database.url.replace("+psycopg", "")],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    # pg_dump guards its output with a \restrict line holding a random key.
+    lines = [
+        line
+        for line in dump.splitlines()
+        if line and not line.startswith(("--", "\\restrict", "\\unrestrict"))
+    ]
+    sequences = database.query("SELECT sequencename, last_value FROM pg_sequences")
+    return {"schema": lines, "rows": rows, "sequences": sequences}
+
+
+@pytest.mark.parametrize("revision", [VOID, "head"])
+def test_the_new_history_builds_what_the_old_one_built(
+    squashed, database, tmp_path, request, revision
+):
+    """Checked here with the databases' own tools, apart from the squash's proof."""
+    postgres = (
+        request.getfixturevalue("postgres") if "postgres" in database.url else None
+    )
+    kind = "postgres" if postgres else "sqlite"
+    old = new_database(kind, tmp_path, postgres)
+    squashed["before"].run(
+        "alembic",
+        "upgrade",
+        revision,
+        env=squashed["before"].env(MYAPP_DATABASE_URL=old.url),
+    )
+
+    squashed["after"].run(
+        "alembic",
+        "upgrade",
+        revision,
+        env=squashed["after"].env(MYAPP_DATABASE_URL=database.url),
+    )
+
+    assert describe(database) == describe(old)
+    assert database.query("SELECT count(*) FROM invoice") == [(2,)]
+
+
+def test_down_to_base_and_back_up(squashed, database):
+    after = squashed["after"]
+    env = after.env(MYAPP_DATABASE_URL=database.url)
+    after.run("alembic", "upgrade", "head", env=env)
+    full = describe(database)
+
+    after.run("alembic", "downgrade", "base", env=env)
+    left = [name for (name,) in database.query(database.tables_sql)]
+    after.run("alembic", "upgrade", "head", env=env)
+
+    assert left == ["alembic_version"]
+    assert describe(database) == full
+    if (
+        "postgres" in database.url
+    ):  # the enum type went with the downgrade, and came back
+        assert database.query(
+            "SELECT typname FROM pg_type WHERE typname = 'invoice_status'"
+        ) == [("invoice_status",)]
+
+
+def test_the_program_inserts_after_the_squashed_seed_rows(squashed, database):
+    """The rows came with their ids; the next id the database gives follows them."""
+    after = squashed["after"]
+    env = after.env(MYAPP_DATABASE_URL=database.url)
+    after.run("alembic", "upgrade", "head", env=env)
+
+    database.execute(
+        "INSERT INTO account (name, create_date) VALUES ('Ada', '2024-12-10')"
+    )
+    database.execute("INSERT INTO invoice (account_id) VALUES (4)")
+
+    assert database.query("SELECT id FROM account WHERE name = 'Ada'") == [(4,)]
+    assert database.query("SELECT id, status FROM invoice WHERE account_id = 4") == [
+        (3, "draft")
+    ]
+
+
+@pytest.mark.parametrize("at", [VOID, NOTE])
+def test_a_database_at_the_squash_point_or_later_works_as_before(
+    squashed, database, at
+):
+    env = squashed["after"].env(MYAPP_DATABASE_URL=database.url)
+    squashed["before"].run("alembic", "upgrade", at, env=env)
+
+    upgraded = squashed["after"].run("alembic", "upgrade", "head", env=env)
+    current = squashed["after"].run("python", "-m", "myapp", "db", "current", env=env)
+    squashed["after"].run("python", "-c", MIGRATE, env=env)
+
+    assert database.query("SELECT version_num FROM alembic_version") == [(NOTE,)]
+    assert current.stdout.strip() == f"{NOTE} (head)"
+    assert ("Running upgrade" in upgraded.stderr) == (at == VOID)
+
+
+@pytest.mark.parametrize("at", [CREATE_ACCOUNT, INVOICES])
+def test_a_database_at_a_squashed_away_revision_is_told_what_to_do(
+    squashed, database, at
+):
+    env = squashed["after"].env(MYAPP_DATABASE_URL=database.url)
+    squashed["before"].run("alembic", "upgrade", at, env=env)
+    before = database.snapshot()
+
+    cli = squashed["after"].run("alembic", "upgrade", "head", env=env, check=False)
+    db = squashed["after"].run(
+        "python", "-m", "myapp", "db", "upgrade", env=env, check=False
+    )
+    code = squashed["after"].run("python", "-c", MIGRATE, env=env, check=False)
+
+    expected = (
+        f"The database is at revision {at}, which was squashed into revision {VOID}, "
+        "so this version of myapp cannot upgrade it. Upgrade it first with a version "
+        f"from before the squash (one that has revision {at}), then with this one. "
+        "The database was not changed."
+    )
+    assert error_lines(cli) == error_lines(db) == [f"FAILED: {expected}"]
+    assert last_line(code) == f"myapp.db.DatabaseError: {expected}"
+    assert database.snapshot() == before
+    if database.url.startswith("sqlite"):  # not even a backup was made
+        folder = Path(database.url.removeprefix("sqlite:///")).parent
+        assert list(folder.glob("*.bak")) == []
+
+
+# Refusals -------------------------------------------------------------------------------
+
+
+def branch(project: Path) -> None:
+    write_revision(project, "b1", "one branch", SEED, "pass")
+    write_revision(project, "b2", "another", SEED, "pass")
+
+
+def merge(project: Path) -> None:
+    branch(project)
+    write_revision(project, "m1", "merge", ("b1", "b2"), "pass")
+
+
+def depends(project: Path) -> None:
+    write_revision(project, "d1", "depends", SEED, "pass", depends_on=CREATE_ACCOUNT)
+
+
+NOT_STRAIGHT = (
+    "Cannot squash up to {}: it is not on a straight line from base ({}). "
+    "Nothing was changed."
+)
+
+
+@pytest.mark.parametrize(
+    ("shape", "revision", "refusal"),
+    [
+        (branch, "b1", NOT_STRAIGHT.format("b1", f"the history branches at {SEED} (b1, b2)")),
+        (merge, "m1", NOT_STRAIGHT.format("m1", "m1 merges b1, b2")),
+        (depends, "d1", NOT_STRAIGHT.format("d1", f"d1 depends on {CREATE_ACCOUNT}")),
+        (None, CREATE_ACCOUNT,
+         f"{CREATE_ACCOUNT} is the first revision: there is nothing to squash."),
+        (None, "deadbeef", "Can't locate revision identified by 'deadbeef'"),
+    ],
+)  # fmt: skip
+def test_what_cannot_be_squashed_is_refused_in_one_line(
+    project, shape, revision, refusal
+):
+    if shape:
+        shape(project.path)
+    before = versions(project.path)
+
+    result = squash(project, revision, check=False)
+
+    assert result.returncode != 0
+    assert error_lines(result) == [f"FAILED: {refusal}"]
+    assert versions(project.path) == before
+
+
+def test_a_squash_that_builds_something_else_is_refused_and_changes_nothing(
+    project, postgres
+):
+    """An old revision that did more on PostgreSQL than on SQLite: an index and a row
+    the squashed revision, written from SQLite, would not have. The proof on the TEST_
+    server sees it, and nothing changes, on disk or on the server."""
+    write_revision(
+        project.path, "p1", "PostgreSQL only", SEED,
+        """
+        if op.get_context().dialect.name == "postgresql":
+            op.create_index("ix_account_name", "account", ["name"])
+            op.execute("INSERT INTO account (name, create_date) VALUES ('pg', now())")
+        """,
+    )  # fmt: skip
+    before = versions(project.path)
+    databases = "SELECT datname FROM pg_database"
+    servers = postgres.query("postgres", databases)
+
+    on_sqlite = project.copy(project.path.parent / "sqlite-only")
+    squash(
+        on_sqlite, "p1"
+    )  # without the TEST_ server, SQLite alone proves nothing wrong
+    result = squash(project, "p1", check=False, TEST_MYAPP_DATABASE_URL=postgres.url())
+
+    (failed,) = error_lines(result)
+    assert failed.startswith(
+        "FAILED: The squashed history builds something else than the old one on a "
+        "scratch PostgreSQL database, at p1: table account, indexes: [], not "
+        "[('ix_account_name', ['name'], False, [], '')]"
+    )
+    assert failed.endswith("Nothing was changed.")
+    assert SUPERUSER_PASSWORD not in result.stdout + result.stderr
+    assert versions(project.path) == before
+    assert postgres.query("postgres", databases) == servers
+
+
+# The rest of the project ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("on", ["sqlite", "postgres"])
+def test_the_rendered_suite_passes_after_squashing_the_example(
+    project, tmp_path, request, on
+):
+    squash(project, SEED)
+    env = {}
+    if on == "postgres":
+        postgres = request.getfixturevalue("postgres")
+        env["TEST_MYAPP_DATABASE_URL"] = new_database(
+            "postgres", tmp_path, postgres
+        ).url
+
+    result = project.run(
+        "pytest", "-q", "-p", "no:cacheprovider", env=project.env(**env), check=False
+    )
+
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert " passed" in result.stdout and "failed" not in result.stdout
