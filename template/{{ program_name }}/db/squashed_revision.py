@@ -64,6 +64,7 @@ def read_source(
     try:
         with engine.connect() as connection:
             tables.reflect(connection, only=lambda name, _: name != VERSION_TABLE)
+            _add_cycles_last(tables)
             reflected = Reflected(models, connection.dialect)
             for table in tables.sorted_tables:
                 _as_declared(table, declared, reflected, connection.dialect)
@@ -74,6 +75,18 @@ def read_source(
     finally:
         engine.dispose()
     return tables, {name: found for name, found in rows.items() if found}
+
+
+def _add_cycles_last(tables: sa.MetaData) -> None:
+    """Reflection does not say which foreign keys close a cycle between tables (the
+    models' use_alter): those no order of the tables can satisfy are added after the
+    tables, as the models' were."""
+    everything = list(tables.tables.values())
+    ordered = sa.schema.sort_tables_and_constraints(everything)  # type: ignore[no-untyped-call]
+    for table, cyclic in ordered:
+        if table is None:
+            for constraint in cyclic:
+                constraint.use_alter = True
 
 
 def _as_declared(
