@@ -22,6 +22,7 @@ from test_real_schema import (
     load_history,
 )
 from test_safe_migrations import add_revision, error_lines
+from test_squash import squash_the_whole_history
 
 CROSS_MODELS = Path(__file__).with_name("cross_models.py")
 VERSIONS = "myapp/migrations/versions"
@@ -453,3 +454,15 @@ def test_sqlite_reads_enum_values_from_old_and_new_revisions(project, tmp_path):
         "kind": ["a", "b", "c"],
         "mood": ["up", "down"],
     }
+
+
+def test_the_whole_history_squashes_into_one_revision_that_checks_clean(
+    crossed, postgres, tmp_path
+):
+    """The models' own types and per-database defaults, DESC and expression indexes,
+    type-made CHECKs, a use_alter cycle, enums in partial indexes: one revision."""
+    project, envs = squash_the_whole_history(crossed, postgres, tmp_path)
+
+    text = "\n".join(p.read_text() for p in project.path.glob(f"{VERSIONS}/*.py"))
+    assert "import myapp.models" in text  # the models' own types, imported
+    assert "use_alter=True" in text

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import new_database, once_per_run
 from test_real_schema import Growth, History, autogenerate, edit_models, load_history
+from test_squash import squash_the_whole_history
 
 REAL_APP_MODELS = Path(__file__).with_name("real_app_models.py")
 
@@ -127,28 +128,11 @@ def test_mealies_revisions_load_without_the_postgres_extra(mealie, tmp_path):
 def test_mealies_history_squashes_into_one_revision_that_checks_clean(
     mealie, postgres, tmp_path
 ):
-    """The whole history, cycle between users and recipes and all, folded into one
-    revision, proved on both databases; then, on each, it builds a schema `alembic
-    check` finds equal to the models, which the program reads and writes."""
-    project = mealie.project_at(2, tmp_path)
-    versions = project.path / "myapp/migrations/versions"
-    (head,) = {
-        path.name.split("-")[1].split("_")[0]
-        for path in versions.glob("*_mealie_changes_*")
-    }
+    """The users <-> recipes cycle, the GUID type, the enum, the cascades: one
+    revision, which the program reads and writes through, on both databases."""
+    project, envs = squash_the_whole_history(mealie, postgres, tmp_path)
 
-    project.run(
-        "python", "-m", "myapp", "db", "squash", head,
-        env=project.env(TEST_MYAPP_DATABASE_URL=postgres.url()),
-    )  # fmt: skip
-
-    (squashed,) = versions.glob("*.py")
-    assert head in squashed.name
-    for kind in ("sqlite", "postgres"):
-        database = new_database(kind, tmp_path, postgres)
-        env = project.env(MYAPP_DATABASE_URL=database.url)
-        project.run("alembic", "upgrade", "head", env=env)
-        project.run("alembic", "check", env=env)
+    for env in envs:
         project.run("python", "-c", SEED, env=env)
         read = json.loads(project.run("python", "-c", READ, env=env).stdout)
         assert read == ["00000000-0000-0000-0000-000000000002", "LDAP", False]

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Project, new_database, once_per_run
+from test_squash import squash_the_whole_history
 
 RICH_MODELS = Path(__file__).with_name("rich_models.py")
 VERSIONS = "myapp/migrations/versions"
@@ -450,3 +451,11 @@ CREATE TYPE member_role AS ENUM ('owner');
 CREATE SEQUENCE invoice_number_seq;
 CREATE VIEW busy_members AS SELECT 1 AS id
 """
+
+
+def test_the_whole_history_squashes_into_one_revision_that_checks_clean(
+    history, postgres, tmp_path
+):
+    """Renamed columns and tables, enum values changed on PostgreSQL, rows kept: the
+    history made on both databases folds into one revision."""
+    squash_the_whole_history(history, postgres, tmp_path)

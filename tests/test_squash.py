@@ -141,6 +141,28 @@ HISTORY = {
 }
 
 
+def squash_the_whole_history(history, postgres, tmp_path) -> tuple[Project, list[dict]]:
+    """Fold every revision of a grown history of real models into one, proved on both
+    databases; then, on a fresh database of each kind, the squashed history must build
+    what `alembic check` finds equal to the models. Returns the project and the two
+    databases' environments, at head."""
+    project = history.project_at(len(history.steps), tmp_path)
+    head = project.run("alembic", "heads").stdout.split()[0]
+
+    squash(project, head, TEST_MYAPP_DATABASE_URL=postgres.url())
+
+    (squashed,) = (project.path / VERSIONS).glob("*.py")
+    assert f"-{head}_squashed_history.py" in squashed.name
+    envs = []
+    for kind in ("sqlite", "postgres"):
+        database = new_database(kind, tmp_path, postgres)
+        env = project.env(MYAPP_DATABASE_URL=database.url)
+        project.run("alembic", "upgrade", "head", env=env)
+        project.run("alembic", "check", env=env)
+        envs.append(env)
+    return project, envs
+
+
 def write_revision(
     project: Path, revision, message, down_revision, upgrade, downgrade="pass",
     depends_on=None,

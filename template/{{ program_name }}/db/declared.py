@@ -31,7 +31,7 @@ class Column:
 
     @classmethod
     def of(cls, column: sa.Column[Any]) -> Column:
-        return cls(column.type, column.server_default)
+        return cls(_plain(column.type), column.server_default)
 
 
 class Declared:
@@ -70,7 +70,7 @@ class Declared:
         if column is None:
             return
         if op.modify_type is not None:
-            column.type = op.modify_type
+            column.type = _plain(op.modify_type)
         if op.modify_server_default is not False:
             column.server_default = _as_default(op.modify_server_default)
         self.columns[(op.table_name, op.modify_name or op.column_name)] = column
@@ -99,6 +99,15 @@ def recording() -> Iterator[Declared]:
         yield declared
     finally:
         AbstractOperations.invoke = invoke  # type: ignore[method-assign]
+
+
+def _plain(type_: Any) -> Any:
+    """The type as the revision declared it for the column. How a revision created an
+    enum type (postgresql.ENUM(create_type=False) beside its own .create() call) is that
+    revision's business: the squashed revision creates the type itself."""
+    if isinstance(type_, sa.Enum):
+        return _with_values(type_, list(type_.enums))
+    return type_
 
 
 def _with_values(type_: sa.Enum, values: list[str]) -> sa.Enum:

@@ -34,8 +34,9 @@ from . import scratch, snapshot
 from .declared import recording
 from .errors import DatabaseError
 from .names import DATABASE_URL_ENV, PROGRAM
+from .old_history import read_source
 from .settings import MIGRATION_BACKUP_ENV, MIGRATION_DATABASE_URL_ENV
-from .squashed_revision import SQUASHED, read_source, run_write_hooks, write_revision
+from .squashed_revision import SQUASHED, run_write_hooks, write_revision
 
 log = logging.getLogger(__name__)
 

@@ -1,11 +1,6 @@
-"""The revision `db squash` writes: what an old history built on an empty database, read
-back from a scratch SQLite database it built, and written as autogenerate would write it.
-
-The schema comes from the database, with each column's type and default as the old
-revisions declared them (declared.py), since SQLite keeps an enum as VARCHAR and a
-timestamp's time zone nowhere. The rows come from the database too: after an empty
-start, every row in it was inserted by a data migration.
-"""
+"""The revision `db squash` writes: the tables and rows an old history built
+(old_history.py), written as autogenerate writes a revision that creates them, with
+the rows inserted after."""
 
 import contextlib
 import datetime
@@ -23,18 +18,13 @@ from alembic.operations import ops
 from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory, write_hooks
 from alembic.util import CommandError, format_as_comma, template_to_file
-from sqlalchemy.engine import Dialect
 
 from . import portable
-from .declared import Declared
-from .engines import get_engine
-from .portable.reflected import Reflected, bare_sql
+from .old_history import Rows
 from .portable.sqlite_indexes import read_indexes_whole
 
 # The module-level value that names the revisions a squashed revision replaced.
 SQUASHED = "squashed"
-VERSION_TABLE = "alembic_version"
-Rows = dict[str, list[dict[str, Any]]]
 
 # What a row's values are written with, beyond Python's literals; each value must read
 # back equal (repr() of anything else is no code).
@@ -51,90 +41,6 @@ _IMPORTS = {
     uuid.UUID: "from uuid import UUID",
 }
 _DEPENDS_ON = re.compile(r"^depends_on\b.*$", re.MULTILINE)
-
-
-def read_source(
-    url: str, declared: Declared, models: sa.MetaData
-) -> tuple[sa.MetaData, Rows]:
-    """The tables of the database at `url`, with the types and defaults `declared`
-    recorded where the database agrees, and every row in them."""
-    engine = get_engine(sa.make_url(url))
-    read_indexes_whole(engine.dialect)
-    tables = sa.MetaData()
-    try:
-        with engine.connect() as connection:
-            tables.reflect(connection, only=lambda name, _: name != VERSION_TABLE)
-            _add_cycles_last(tables)
-            reflected = Reflected(models, connection.dialect)
-            for table in tables.sorted_tables:
-                _as_declared(table, declared, reflected, connection.dialect)
-            rows = {
-                table.name: [dict(row._mapping) for row in _rows(connection, table)]
-                for table in tables.sorted_tables
-            }
-    finally:
-        engine.dispose()
-    return tables, {name: found for name, found in rows.items() if found}
-
-
-def _add_cycles_last(tables: sa.MetaData) -> None:
-    """Reflection does not say which foreign keys close a cycle between tables (the
-    models' use_alter): those no order of the tables can satisfy are added after the
-    tables, as the models' were."""
-    everything = list(tables.tables.values())
-    ordered = sa.schema.sort_tables_and_constraints(everything)  # type: ignore[no-untyped-call]
-    for table, cyclic in ordered:
-        if table is None:
-            for constraint in cyclic:
-                constraint.use_alter = True
-
-
-def _as_declared(
-    table: sa.Table, declared: Declared, reflected: Reflected, dialect: Dialect
-) -> None:
-    for column in table.columns:
-        written = declared.columns.get((table.name, column.name))
-        if written is not None and _sql(written.type, dialect) == _sql(
-            column.type, dialect
-        ):
-            if bare_sql(_default_sql(written.server_default, dialect)) == bare_sql(
-                _default_sql(column.server_default, dialect)
-            ):
-                column.server_default = written.server_default
-            else:
-                column.server_default = reflected.default(
-                    column.server_default, written.type
-                )
-            column.type = written.type
-        else:  # changed by hand-written SQL, or by an operation not recorded
-            reflected.column(column)
-    for index in table.indexes:
-        # SQLite reads back a partial index's predicate as its own; PostgreSQL takes the
-        # same SQL.
-        where = index.dialect_kwargs.get("sqlite_where")
-        if where is not None:
-            index.dialect_kwargs["postgresql_where"] = where
-
-
-def _sql(type_: Any, dialect: Dialect) -> str | None:
-    try:
-        return str(type_.compile(dialect=dialect))
-    except sa.exc.CompileError:  # a type this database cannot hold
-        return None
-
-
-def _default_sql(default: Any, dialect: Dialect) -> str:
-    arg = getattr(default, "arg", None)
-    if arg is None:
-        return ""
-    if isinstance(arg, str):
-        return "'" + arg.replace("'", "''") + "'"
-    return str(arg.compile(dialect=dialect))
-
-
-def _rows(connection: sa.Connection, table: sa.Table) -> sa.Result[Any]:
-    order = list(table.primary_key.columns) or list(table.columns)
-    return connection.execute(sa.select(table).order_by(*order))
 
 
 def write_revision(
