@@ -461,7 +461,7 @@ def test_the_whole_history_squashes_into_one_revision_that_checks_clean(
 ):
     """The models' own types and per-database defaults, DESC and expression indexes,
     type-made CHECKs, a use_alter cycle, enums in partial indexes: one revision."""
-    project, envs = squash_the_whole_history(crossed, postgres, tmp_path)
+    project, _ = squash_the_whole_history(crossed, postgres, tmp_path)
 
     text = "\n".join(p.read_text() for p in project.path.glob(f"{VERSIONS}/*.py"))
     assert "import myapp.models" in text  # the models' own types, imported
