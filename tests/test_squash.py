@@ -148,19 +148,40 @@ def squash_the_whole_history(history, postgres, tmp_path) -> tuple[Project, list
     databases' environments, at head."""
     project = history.project_at(len(history.steps), tmp_path)
     head = project.run("alembic", "heads").stdout.split()[0]
+    kinds = ("sqlite", "postgres")
+    in_the_field = [new_database(kind, tmp_path, postgres) for kind in kinds]
+    for database in in_the_field:  # at head before the squash
+        project.run("alembic", "upgrade", "head", env=env_of(project, database))
 
     squash(project, head, TEST_MYAPP_DATABASE_URL=postgres.url())
 
     (squashed,) = (project.path / VERSIONS).glob("*.py")
     assert f"-{head}_squashed_history.py" in squashed.name
+    for database in in_the_field:  # as before: current, check, a start that is free
+        env = env_of(project, database)
+        current = project.run("alembic", "current", env=env)
+        project.run("alembic", "check", env=env)
+        started = project.run("python", "-c", MIGRATE_AT_HEAD, env=env)
+        assert current.stdout.strip() == f"{head} (head)"
+        assert started.stdout.strip() == "alembic loaded: False"
     envs = []
-    for kind in ("sqlite", "postgres"):
-        database = new_database(kind, tmp_path, postgres)
-        env = project.env(MYAPP_DATABASE_URL=database.url)
+    for kind in kinds:
+        env = env_of(project, new_database(kind, tmp_path, postgres))
         project.run("alembic", "upgrade", "head", env=env)
         project.run("alembic", "check", env=env)
         envs.append(env)
     return project, envs
+
+
+# A start with nothing to do takes the shortcut, which never imports Alembic.
+MIGRATE_AT_HEAD = (
+    "import sys; from myapp.db import migrate; migrate(); "
+    "print('alembic loaded:', 'alembic' in sys.modules)"
+)
+
+
+def env_of(project: Project, database) -> dict:
+    return project.env(MYAPP_DATABASE_URL=database.url)
 
 
 def write_revision(

@@ -121,7 +121,8 @@ def _check_sql(check: sa.CheckConstraint, dialect: Dialect) -> str:
 def _names_as_given(table: sa.Table) -> None:
     """The names the database holds are final: the models' naming convention, which
     Alembic applies to the revision's constraints, must not name them again."""
-    for item in [*table.constraints, *table.indexes]:
+    named: list[sa.Constraint | sa.Index] = [*table.constraints, *table.indexes]
+    for item in named:
         if isinstance(item.name, str) and not isinstance(item.name, conv):
             item.name = conv(item.name)
 
