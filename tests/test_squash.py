@@ -38,7 +38,7 @@ from alembic import op
 
 revision = "{revision}"
 down_revision = {down_revision!r}
-branch_labels = None
+branch_labels = {branch_labels!r}
 depends_on = {depends_on!r}
 
 invoice = sa.table(
@@ -186,13 +186,13 @@ def env_of(project: Project, database) -> dict:
 
 def write_revision(
     project: Path, revision, message, down_revision, upgrade, downgrade="pass",
-    depends_on=None,
+    depends_on=None, branch_labels=None,
 ) -> Path:  # fmt: skip
     path = project / VERSIONS / f"{revision}.py"
     path.write_text(
         REVISION.format(
             message=message, revision=revision, down_revision=down_revision,
-            depends_on=depends_on,
+            depends_on=depends_on, branch_labels=branch_labels,
             upgrade=textwrap.indent(textwrap.dedent(upgrade).strip(), "    "),
             downgrade=textwrap.indent(textwrap.dedent(downgrade).strip(), "    "),
         )
@@ -445,6 +445,10 @@ def merge(project: Path) -> None:
     write_revision(project, "m1", "merge", ("b1", "b2"), "pass")
 
 
+def labelled(project: Path) -> None:
+    write_revision(project, "l1", "labelled", SEED, "pass", branch_labels=("work",))
+
+
 def depends(project: Path) -> None:
     write_revision(project, "d1", "depends", SEED, "pass", depends_on=CREATE_ACCOUNT)
 
@@ -461,6 +465,7 @@ NOT_STRAIGHT = (
         (branch, "b1", NOT_STRAIGHT.format("b1", f"the history branches at {SEED} (b1, b2)")),
         (merge, "m1", NOT_STRAIGHT.format("m1", "m1 merges b1, b2")),
         (depends, "d1", NOT_STRAIGHT.format("d1", f"d1 depends on {CREATE_ACCOUNT}")),
+        (labelled, "l1", NOT_STRAIGHT.format("l1", "l1 carries the branch label work")),
         (None, CREATE_ACCOUNT,
          f"{CREATE_ACCOUNT} is the first revision: there is nothing to squash."),
         (None, "deadbeef", "Can't locate revision identified by 'deadbeef'"),
