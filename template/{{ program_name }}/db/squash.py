@@ -116,8 +116,10 @@ def straight_chain(scripts: ScriptDirectory, revision: str) -> list[Script]:
         if script.dependencies:
             depends = ", ".join(sorted(to_tuple(script.dependencies)))
             _refuse(revision, f"{script.revision} depends on {depends}")
-        if script.branch_labels:
-            labels = ", ".join(sorted(script.branch_labels))
+        # The revision that declares a label; Alembic lends it to every ancestor.
+        declared_labels = to_tuple(getattr(script.module, "branch_labels", None))
+        if declared_labels:
+            labels = ", ".join(sorted(declared_labels))
             _refuse(revision, f"{script.revision} carries the branch label {labels}")
     if len(chain) == 1:
         raise CommandError(
