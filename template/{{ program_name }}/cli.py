@@ -148,7 +148,7 @@ def run_db(args: argparse.Namespace) -> None:
                 command.merge(config, args.revisions, message=args.message)
             case "squash":
                 squash.squash(config, models.Base.metadata, args.revision, args.message)
-    except CommandError as error:
+    except (CommandError, db.DatabaseError) as error:
         err(str(error))  # Alembic's own way: "FAILED: ..." and exit status 255
 
 

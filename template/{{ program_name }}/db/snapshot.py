@@ -21,7 +21,28 @@ ENUMS = """
     FROM pg_type JOIN pg_enum ON enumtypid = pg_type.oid
     GROUP BY typname ORDER BY typname
 """
-SEQUENCES = "SELECT sequencename, last_value FROM pg_sequences ORDER BY sequencename"
+# Sequences by name: where each stands is the program's next id, which the squashed
+# revision may set better than the old history did (op.sync_id_sequence).
+SEQUENCES = "SELECT sequencename FROM pg_sequences ORDER BY sequencename"
+# What a revision can make with op.execute() that no table shows. The squash cannot
+# write these again, so the comparison must see them go.
+SQLITE_OTHERS = (
+    "SELECT type, name, sql FROM sqlite_master WHERE type IN ('view', 'trigger') "
+    "ORDER BY type, name"
+)
+POSTGRESQL_OTHERS = """
+    SELECT 'view', viewname, definition FROM pg_views WHERE schemaname = current_schema()
+    UNION ALL
+    SELECT 'trigger', tgname, pg_get_triggerdef(pg_trigger.oid)
+    FROM pg_trigger WHERE NOT tgisinternal
+    UNION ALL
+    SELECT 'function', proname, pg_get_functiondef(pg_proc.oid)
+    FROM pg_proc JOIN pg_namespace ON pg_namespace.oid = pronamespace
+    WHERE nspname = current_schema() AND prokind = 'f'
+    UNION ALL
+    SELECT 'extension', extname, extversion FROM pg_extension WHERE extname <> 'plpgsql'
+    ORDER BY 1, 2
+"""
 
 
 def read(url: str) -> State:
@@ -38,6 +59,13 @@ def read(url: str) -> State:
             if connection.dialect.name == "postgresql":
                 state["enum types"] = connection.exec_driver_sql(ENUMS).all()
                 state["sequences"] = connection.exec_driver_sql(SEQUENCES).all()
+                others = POSTGRESQL_OTHERS
+            else:
+                others = SQLITE_OTHERS
+            state["views and triggers"] = [
+                (kind, name, bare_sql(sql or ""))
+                for kind, name, sql in connection.exec_driver_sql(others)
+            ]
     finally:
         engine.dispose()
     return state

@@ -20,7 +20,7 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -58,6 +58,7 @@ def squash(
     log.info("Squashing %d revisions, up to %s", len(chain), target.revision)
     with (
         tempfile.TemporaryDirectory(prefix=f"{PROGRAM}-squash-") as folder,
+        ExitStack() as scratch_databases,
         _quiet_migrations(),
     ):
         work = Path(folder)
@@ -67,7 +68,7 @@ def squash(
         tables, rows = read_source(source, declared, models)
         old = {
             name: _history(config, url, target.revision)
-            for name, url in _scratch_databases(work, "old")
+            for name, url in _scratch_databases(work, "old", scratch_databases)
         }
         # The new history is proved in a copy: until it is, the checkout is untouched,
         # whatever stops the squash.
@@ -78,18 +79,41 @@ def squash(
             message or DEFAULT_MESSAGE,
             tables,
             rows,
-            chain,
+            replaced(chain),
         )
-        for name, url in _scratch_databases(work, "new"):
+        for name, url in _scratch_databases(work, "new", scratch_databases):
             new = _history(proving, url, target.revision, round_trip=True)
             _compare(name, target.revision, old[name], new)
-        path = Path(scripts.versions, draft.name)
-        shutil.copyfile(draft, path)
-    run_write_hooks(path, scripts)
-    for script in chain:
-        if Path(script.path) != path:
-            Path(script.path).unlink()
+        path = _replace(chain, draft, scripts)
     log.info("Wrote %s; the %d files it replaces left versions/", path, len(chain))
+    return path
+
+
+def replaced(chain: list[Script]) -> list[str]:
+    """The ids the squashed revision replaces: the chain's, and those an earlier squash
+    folded into it, so a database at one of those is still told what to do."""
+    ids: list[str] = []
+    for script in chain:
+        ids += [*getattr(script.module, SQUASHED, ()), script.revision]
+    return list(dict.fromkeys(ids))
+
+
+def _replace(chain: list[Script], draft: Path, scripts: ScriptDirectory) -> Path:
+    """Put the proved revision in versions/ and take the old ones out; if that fails
+    halfway, put versions/ back as it was."""
+    old = {Path(script.path): Path(script.path).read_bytes() for script in chain}
+    path = Path(scripts.versions, draft.name)
+    try:
+        shutil.copyfile(draft, path)
+        run_write_hooks(path, scripts)
+        for file in old:
+            if file != path:
+                file.unlink()
+    except BaseException:
+        path.unlink(missing_ok=True)
+        for file, content in old.items():
+            file.write_bytes(content)
+        raise
     return path
 
 
@@ -125,6 +149,13 @@ def straight_chain(scripts: ScriptDirectory, revision: str) -> list[Script]:
         raise CommandError(
             f"{target.revision} is the first revision: there is nothing to squash."
         )
+    removed = {script.revision for script in chain[:-1]}
+    for script in scripts.walk_revisions():
+        needs = removed & set(to_tuple(script.dependencies, default=()))
+        if needs and script not in chain:
+            _refuse(
+                revision, f"{script.revision} depends on {', '.join(sorted(needs))}"
+            )
     return chain
 
 
@@ -138,15 +169,13 @@ def _refuse(revision: str, why: str) -> None:
 def refuse_squashed_away(context: MigrationContext, scripts: ScriptDirectory) -> None:
     """Raise DatabaseError when the database is at a revision `db squash` folded away:
     no revision leads from it any more."""
-    heads = context.get_current_heads()
-    if not heads:
+    unknown = [
+        head for head in context.get_current_heads() if not _known(scripts, head)
+    ]
+    if not unknown:
         return
-    revisions = list(scripts.walk_revisions())
-    known = {script.revision for script in revisions}
-    for head in heads:
-        if head in known:
-            continue
-        for script in revisions:
+    for script in scripts.walk_revisions():
+        for head in unknown:
             if head in getattr(script.module, SQUASHED, ()):
                 raise DatabaseError(
                     f"The database is at revision {head}, which was squashed into "
@@ -155,6 +184,13 @@ def refuse_squashed_away(context: MigrationContext, scripts: ScriptDirectory) ->
                     f"squash (one that has revision {head}), then with this one. "
                     "The database was not changed."
                 )
+
+
+def _known(scripts: ScriptDirectory, revision: str) -> bool:
+    try:
+        return scripts.get_revision(revision) is not None
+    except CommandError:
+        return False
 
 
 def _history(
@@ -203,14 +239,17 @@ def _migrate(
         run(config, revision)
 
 
-def _scratch_databases(work: Path, name: str) -> Iterator[tuple[str, str]]:
+def _scratch_databases(
+    work: Path, name: str, stack: ExitStack
+) -> list[tuple[str, str]]:
     """A scratch SQLite file, and a throwaway database on the TEST_ PostgreSQL server
-    when one is named: (what it is, its URL)."""
-    yield "SQLite", f"sqlite:///{work / f'{name}.db'}"
+    when one is named, dropped when `stack` closes: (what it is, its URL)."""
+    databases = [("SQLite", f"sqlite:///{work / f'{name}.db'}")]
     server = scratch.postgresql_server()
     if server is not None:
-        with scratch.throwaway_database(server) as url:
-            yield "PostgreSQL", url.render_as_string(hide_password=False)
+        url = stack.enter_context(scratch.throwaway_database(server))
+        databases.append(("PostgreSQL", url.render_as_string(hide_password=False)))
+    return databases
 
 
 @contextmanager
@@ -246,5 +285,6 @@ def _config_for(config: Config, scripts: Path) -> Config:
     """`config`, for the migrations in `scripts`."""
     copy = Config(config.config_file_name, cmd_opts=config.cmd_opts)
     copy.set_main_option("script_location", str(scripts))
+    copy.set_main_option("version_locations", str(scripts / "versions"))
     copy.attributes.update(config.attributes)
     return copy

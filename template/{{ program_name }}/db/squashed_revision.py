@@ -49,9 +49,10 @@ def write_revision(
     message: str,
     tables: sa.MetaData,
     rows: Rows,
-    chain: list[Script],
+    replaced: list[str],
 ) -> Path:
-    """Write the squashed revision, with `target`'s id and no down revision."""
+    """Write the squashed revision, with `target`'s id and no down revision; its
+    `squashed` value names the `replaced` ids."""
     engine = sa.create_engine("sqlite://")  # an empty database, to compare against
     read_indexes_whole(engine.dialect)  # expression indexes are compared too
     try:
@@ -67,9 +68,18 @@ def write_revision(
             script = produce_migrations(context, tables)
             portable.make_portable(script, tables, context.dialect)
             assert script.upgrade_ops is not None  # produce_migrations makes both
-            for table in tables.sorted_tables:
-                if table.name in rows:
-                    script.upgrade_ops.ops.append(InsertRowsOp(table, rows[table.name]))
+            # The rows go in once the tables exist, before the foreign keys that close
+            # a cycle between them: PostgreSQL checks those at once.
+            upgrade = script.upgrade_ops.ops
+            creates = [
+                i for i, op in enumerate(upgrade) if isinstance(op, ops.CreateTableOp)
+            ]
+            at = creates[-1] + 1 if creates else len(upgrade)
+            upgrade[at:at] = [
+                InsertRowsOp(table, rows[table.name])
+                for table in tables.sorted_tables
+                if table.name in rows
+            ]
             template_args: dict[str, Any] = {}
             # Alembic's own rendering of a revision's body and imports.
             render._render_python_into_templatevars(
@@ -93,7 +103,7 @@ def write_revision(
         message=message,
         **template_args,
     )
-    _name_what_it_replaced(path, [script.revision for script in chain])
+    _name_what_it_replaced(path, replaced)
     return path
 
 

@@ -8,6 +8,7 @@ nothing.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic.operations import Operations, ops
 
 
@@ -33,6 +34,8 @@ def _sync(operations: Operations, op: SyncIdSequenceOp) -> None:
     table, column = quote(op.table), quote(op.column)
     # setval() ignores a NULL: an empty table keeps its sequence as it is.
     operations.execute(
-        f"SELECT setval(pg_get_serial_sequence('{table}', '{op.column}'), "
-        f"max({column})) FROM {table}"
+        sa.text(
+            f"SELECT setval(pg_get_serial_sequence(:table, :column), max({column})) "
+            f"FROM {table}"
+        ).bindparams(table=table, column=op.column)
     )
