@@ -112,14 +112,15 @@ def _plain(type_: Any) -> Any:
 
 def _with_values(type_: sa.Enum, values: list[str]) -> sa.Enum:
     # A length the revision gave is kept; one SQLAlchemy worked out follows the values.
-    given = type_.length != getattr(type_, "_default_length", type_.length)
+    length = type_.length
+    given = length is not None and length != getattr(type_, "_default_length", length)
     return sa.Enum(
         *values,
         name=type_.name,
         schema=type_.schema,
         native_enum=type_.native_enum,
         create_constraint=type_.create_constraint,
-        **({"length": max(type_.length, *map(len, values))} if given else {}),
+        **({"length": max(length or 0, *map(len, values))} if given else {}),
     )
 
 
