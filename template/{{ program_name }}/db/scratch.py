@@ -10,7 +10,7 @@ import os
 import secrets
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from alembic import command
@@ -22,7 +22,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from .engines import connect
 from .errors import DatabaseError, one_line
 from .names import DATABASE_URL_ENV
-from .settings import MIGRATION_DATABASE_URL_ENV
+from .settings import MIGRATION_BACKUP_ENV, MIGRATION_DATABASE_URL_ENV
 from .url import sync_url
 
 TEST_URL_ENV = f"TEST_{DATABASE_URL_ENV}"
@@ -42,8 +42,7 @@ def check_on_scratch(config: Config) -> None:
 
 
 def _try_history(config: Config, database: str, url: str) -> None:
-    # Migrations would take a migration URL over the program's: the scratch one is both.
-    with environment({DATABASE_URL_ENV: url, MIGRATION_DATABASE_URL_ENV: None}):
+    with migrating_only(url):
         try:
             command.upgrade(config, "heads")
             _check(config, database)
@@ -53,18 +52,31 @@ def _try_history(config: Config, database: str, url: str) -> None:
             raise CommandError(f"On a scratch {database} database: {error}") from error
 
 
+def migrating_only(url: str) -> AbstractContextManager[None]:
+    """Point migrations run in this process at the scratch database `url` alone."""
+    # Migrations would take a migration URL over the program's: the scratch one is both.
+    # A scratch file needs no backup.
+    return _environment(
+        {
+            DATABASE_URL_ENV: url,
+            MIGRATION_DATABASE_URL_ENV: None,
+            MIGRATION_BACKUP_ENV: "0",
+        }
+    )
+
+
 @contextmanager
-def environment(values: dict[str, str | None]) -> Iterator[None]:
+def _environment(values: dict[str, str | None]) -> Iterator[None]:
     """Set (or, for None, unset) environment variables, and put them back after."""
     saved = {name: os.environ.get(name) for name in values}
     try:
-        _setenvironment(values)
+        _set_environment(values)
         yield
     finally:
-        _setenvironment(saved)
+        _set_environment(saved)
 
 
-def _setenvironment(values: dict[str, str | None]) -> None:
+def _set_environment(values: dict[str, str | None]) -> None:
     for name, value in values.items():
         if value is None:
             os.environ.pop(name, None)

@@ -33,9 +33,8 @@ from sqlalchemy import MetaData
 from . import scratch, snapshot
 from .declared import recording
 from .errors import DatabaseError
-from .names import DATABASE_URL_ENV, PROGRAM
+from .names import PROGRAM
 from .old_history import read_source
-from .settings import MIGRATION_BACKUP_ENV, MIGRATION_DATABASE_URL_ENV
 from .squashed_revision import SQUASHED, run_write_hooks, write_revision
 
 log = logging.getLogger(__name__)
@@ -228,14 +227,7 @@ def _migrate(
 ) -> None:
     # Alembic's command reads alembic.ini's logging sections on every run: not here.
     config.attributes["configure_logger"] = False
-    # The scratch database is the program's and the migrations' URL alike, and a
-    # scratch file needs no backup.
-    values = {
-        DATABASE_URL_ENV: url,
-        MIGRATION_DATABASE_URL_ENV: None,
-        MIGRATION_BACKUP_ENV: "0",
-    }
-    with scratch.environment(values):
+    with scratch.migrating_only(url):
         run(config, revision)
 
 
