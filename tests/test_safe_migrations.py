@@ -234,11 +234,12 @@ def test_a_callers_transaction_with_foreign_keys_on_is_refused(project):
     assert path.read_bytes() == before
 
 
-def test_a_refused_statement_is_named_with_no_password(project, database):
+@pytest.mark.parametrize("keyword", ["PASSWORD", "password", "Password"])
+def test_a_refused_statement_is_named_with_no_password(project, database, keyword):
     add_revision(
         project,
         "role",
-        "op.execute(\"CREATE ROLE reader LOGIN PASSWORD 'hunter2-secret' LIMIT x\")",
+        f"op.execute(\"CREATE ROLE reader LOGIN {keyword} 'hunter2-secret' LIMIT x\")",
     )
 
     cli = project.run(
@@ -246,7 +247,7 @@ def test_a_refused_statement_is_named_with_no_password(project, database):
     )
 
     (failed,) = error_lines(cli)
-    assert failed.endswith(", in: CREATE ROLE reader LOGIN PASSWORD '***' LIMIT x")
+    assert failed.endswith(f", in: CREATE ROLE reader LOGIN {keyword} '***' LIMIT x")
     assert "hunter2" not in cli.stdout + cli.stderr
 
 
