@@ -366,6 +366,7 @@ class Meter(Base):
     level: Mapped[int] = mapped_column(SmallInteger)
     price: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     rate: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    fee: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     code: Mapped[int] = mapped_column(Integer)
     serial: Mapped[int] = mapped_column(Integer)
 """
@@ -390,6 +391,10 @@ def test_integers_numerics_and_changes_of_kind_are_marked_when_they_can_lose(pro
             "rate: Mapped[Decimal] = mapped_column(Numeric(10, 2))",
             "rate: Mapped[Decimal] = mapped_column(Numeric(12, 4))",
         )
+        .replace(  # as many digits, fewer after the point: stored values are rounded
+            "fee: Mapped[Decimal] = mapped_column(Numeric(10, 2))",
+            "fee: Mapped[Decimal] = mapped_column(Numeric(10, 0))",
+        )
         .replace(  # another kind: a string of ten cannot hold every integer's text
             "code: Mapped[int] = mapped_column(Integer)",
             "code: Mapped[str] = mapped_column(String(10))",
@@ -406,6 +411,10 @@ def test_integers_numerics_and_changes_of_kind_are_marked_when_they_can_lose(pro
         (
             "# DESTRUCTIVE: changes meter.code from INTEGER to VARCHAR(10): what does not "
             "fit is lost"
+        ),
+        (
+            "# DESTRUCTIVE: changes meter.fee from NUMERIC(10, 2) to NUMERIC(10, 0): what "
+            "does not fit is lost"
         ),
         (
             "# DESTRUCTIVE: changes meter.price from NUMERIC(10, 2) to NUMERIC(8, 2): what "
