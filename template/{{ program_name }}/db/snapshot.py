@@ -2,6 +2,7 @@
 compared by: `db squash` proves with it that the squashed history builds what the old
 one built."""
 
+from collections import Counter
 from typing import Any
 
 import sqlalchemy as sa
@@ -138,8 +139,19 @@ def difference(old: State, new: State) -> str | None:
         if isinstance(old[part], dict):
             inner = difference(old[part], new[part])
             return f"{part}, {inner}"
+        if part == "rows":  # a table's rows may be many: name only those that differ
+            return (
+                f"{part}: {_shown(_rows_only_in(new[part], old[part]))}, "
+                f"not {_shown(_rows_only_in(old[part], new[part]))}"
+            )
         return f"{part}: {_shown(new[part])}, not {_shown(old[part])}"
     return None
+
+
+def _rows_only_in(rows: list[str], other: list[str]) -> str:
+    """The rows (each its repr) in `rows` and not in `other`, as many times as `other`
+    lacks them."""
+    return "[" + ", ".join((Counter(rows) - Counter(other)).elements()) + "]"
 
 
 def _shown(value: Any) -> str:
