@@ -525,6 +525,34 @@ def test_a_squash_that_builds_something_else_is_refused_and_changes_nothing(
     assert postgres.query("postgres", databases) == servers
 
 
+def test_a_squash_whose_rows_differ_on_postgresql_is_refused_naming_the_row(
+    project, postgres
+):
+    """Same schema on both databases, one more row on PostgreSQL: only the rows tell
+    the squashed history (written from SQLite) from the old one."""
+    write_revision(
+        project.path, "r1", "One more account on PostgreSQL", SEED,
+        """
+        if op.get_bind().dialect.name == "postgresql":
+            op.execute(
+                "INSERT INTO account (name, create_date)"
+                " VALUES ('Only on PostgreSQL', '2020-02-02')"
+            )
+        """,
+    )  # fmt: skip
+    before = versions(project.path)
+
+    result = squash(project, "r1", check=False, TEST_MYAPP_DATABASE_URL=postgres.url())
+
+    refusal = (
+        "The squashed history builds something else than the old one on a scratch "
+        "PostgreSQL database, at r1: table account, rows: [], not "
+        "[(4, 'Only on PostgreSQL', datetime.date(2020, 2, 2))]. Nothing was changed."
+    )
+    assert error_lines(result) == [f"FAILED: {refusal}"]
+    assert versions(project.path) == before
+
+
 def test_what_the_squash_cannot_write_again_is_caught_on_sqlite(project):
     """A view made with op.execute(): no table shows it, and the squashed revision
     would not have it. The proof sees it go, and nothing changes."""
