@@ -200,8 +200,8 @@ def write_revision(
     return path
 
 
-def grow(project: Path) -> None:
-    for revision, (message, down, upgrade, downgrade) in HISTORY.items():
+def grow(project: Path, history: dict = HISTORY) -> None:
+    for revision, (message, down, upgrade, downgrade) in history.items():
         write_revision(project, revision, message, down, upgrade, downgrade)
 
 
@@ -240,6 +240,101 @@ def squashed(projects, postgres, tmp_path_factory) -> dict[str, Project]:
     }
     result["output"] = built["output"]
     return result
+
+
+# Two tables whose rows point at each other, the foreign key that closes the cycle added
+# after both; then two of their columns renamed, as users write it on SQLite, in a batch
+# and not. Squashed on SQLite alone, as without a PostgreSQL server: the revision must
+# still build all of it on PostgreSQL.
+TEAMS, RENAME = "d4e5f6a7b8c9", "e5f6a7b8c9d0"
+CYCLE_HISTORY = {
+    TEAMS: (
+        "Teams and their members; each team's captain is a member",
+        SEED,
+        """
+        team = sa.table(
+            "team", sa.column("id", sa.Integer), sa.column("captain_id", sa.Integer),
+            sa.column("level", sa.Enum("junior", "senior", name="team_level")),
+            sa.column("formed", sa.DateTime(timezone=True)),
+        )
+        member = sa.table(
+            "member", sa.column("id", sa.Integer), sa.column("team_id", sa.Integer)
+        )
+        op.create_table(
+            "team",
+            sa.Column("id", sa.Integer(), nullable=False),
+            sa.Column("captain_id", sa.Integer(), nullable=True),
+            sa.Column(
+                "level", sa.Enum("junior", "senior", name="team_level"), nullable=False
+            ),
+            sa.Column("formed", sa.DateTime(timezone=True), nullable=False),
+            sa.PrimaryKeyConstraint("id", name=op.f("pk_team")),
+        )
+        op.create_table(
+            "member",
+            sa.Column("id", sa.Integer(), nullable=False),
+            sa.Column("team_id", sa.Integer(), nullable=False),
+            sa.ForeignKeyConstraint(
+                ["team_id"], ["team.id"], name=op.f("fk_member_team_id_team")
+            ),
+            sa.PrimaryKeyConstraint("id", name=op.f("pk_member")),
+        )
+        with op.batch_alter_table("team") as batch_op:
+            batch_op.create_foreign_key(
+                op.f("fk_team_captain_id_member"), "member", ["captain_id"], ["id"]
+            )
+        formed = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+        op.bulk_insert(team, [
+            {"id": 1, "level": "senior", "formed": formed},
+            {"id": 2, "level": "junior", "formed": formed},
+        ])
+        op.bulk_insert(member, [
+            {"id": 1, "team_id": 1}, {"id": 2, "team_id": 2}, {"id": 3, "team_id": 1},
+        ])
+        op.execute(team.update().where(team.c.id == 1).values(captain_id=3))
+        op.execute(team.update().where(team.c.id == 2).values(captain_id=2))
+        """,
+        """
+        with op.batch_alter_table("team") as batch_op:
+            batch_op.drop_constraint(op.f("fk_team_captain_id_member"), type_="foreignkey")
+        op.drop_table("member")
+        op.drop_table("team")
+        sa.Enum(name="team_level").drop(op.get_bind(), checkfirst=True)
+        """,
+    ),
+    RENAME: (
+        "A team's level is its grade; it was founded at a time",
+        TEAMS,
+        """
+        with op.batch_alter_table("team") as batch_op:
+            batch_op.alter_column("level", new_column_name="grade")
+        op.alter_column("team", "formed", new_column_name="founded_at")
+        """,
+        """
+        op.alter_column("team", "founded_at", new_column_name="formed")
+        with op.batch_alter_table("team") as batch_op:
+            batch_op.alter_column("grade", new_column_name="level")
+        """,
+    ),
+}
+
+
+@pytest.fixture(scope="session")
+def cycle_squashed(projects, tmp_path_factory) -> Project:
+    """CYCLE_HISTORY squashed, on SQLite alone; built once per run."""
+    default = projects["default"]
+
+    def build(folder: Path) -> str:
+        project = default.copy(folder)
+        grow(project.path, CYCLE_HISTORY)
+        squash(project, RENAME)
+        (only,) = versions(project.path)  # the tests run the squashed revision
+        assert only.endswith(f"-{RENAME}_squashed_history.py")
+        return str(project.path)
+
+    built = Path(once_per_run(tmp_path_factory, "cycle_squashed", build))
+    home = tmp_path_factory.mktemp("home-cycle-squashed")
+    return Project(built, default.answers, default.venv, home)
 
 
 def the_new_file(project: Project) -> Path:
@@ -385,6 +480,62 @@ def test_the_program_inserts_after_the_squashed_seed_rows(squashed, database):
     assert database.query("SELECT id, status FROM invoice WHERE account_id = 4") == [
         (3, "draft")
     ]
+
+
+TEAMS_AND_MEMBERS = (
+    "SELECT id, captain_id, grade::text FROM team ORDER BY id",
+    "SELECT id, team_id FROM member ORDER BY id",
+)
+
+
+def test_rows_that_point_at_each_other_across_a_cycle_come_through_on_postgresql(
+    cycle_squashed, postgres, tmp_path
+):
+    """The squashed revision inserts the rows before it adds the foreign key that
+    closes the cycle: PostgreSQL checks a foreign key at once."""
+    database = new_database("postgres", tmp_path, postgres)
+    env = env_of(cycle_squashed, database)
+
+    cycle_squashed.run("alembic", "upgrade", "head", env=env)
+    rows = [database.query(sql) for sql in TEAMS_AND_MEMBERS]
+    cycle_squashed.run("alembic", "downgrade", "base", env=env)
+    left = [name for (name,) in database.query(database.tables_sql)]
+    cycle_squashed.run("alembic", "upgrade", "head", env=env)
+
+    assert rows == [
+        [(1, 3, "senior"), (2, 2, "junior")],
+        [(1, 1), (2, 2), (3, 1)],
+    ]
+    assert left == ["alembic_version"]
+    assert [database.query(sql) for sql in TEAMS_AND_MEMBERS] == rows
+    assert database.query("SELECT conname FROM pg_constraint WHERE contype = 'f'") == [
+        ("fk_member_team_id_team",),
+        ("fk_team_captain_id_member",),
+    ]
+
+
+def test_a_renamed_column_keeps_the_type_its_revision_declared(
+    cycle_squashed, postgres, tmp_path
+):
+    """SQLite reads an enum back as VARCHAR and a timestamp with its time zone as
+    DATETIME; the squash takes the types from the operations, renamed with the column."""
+    database = new_database("postgres", tmp_path, postgres)
+
+    cycle_squashed.run(
+        "alembic", "upgrade", "head", env=env_of(cycle_squashed, database)
+    )
+
+    assert database.query(
+        "SELECT column_name, data_type, udt_name FROM information_schema.columns"
+        " WHERE table_name = 'team' AND column_name IN ('grade', 'founded_at')"
+    ) == [
+        ("founded_at", "timestamp with time zone", "timestamptz"),
+        ("grade", "USER-DEFINED", "team_level"),
+    ]
+    assert database.query(
+        "SELECT enumlabel FROM pg_enum JOIN pg_type ON pg_type.oid = enumtypid"
+        " WHERE typname = 'team_level' ORDER BY enumsortorder"
+    ) == [("junior",), ("senior",)]
 
 
 @pytest.mark.parametrize("at", [VOID, NOTE])
