@@ -31,20 +31,27 @@ def wait_for(condition, what: str, timeout: float = 30):
     pytest.fail(f"gave up after {timeout} s waiting for {what}")
 
 
-def start(project, env, code=MIGRATE_LOGGED):
+def start(project, env, code=MIGRATE_LOGGED, command=None):
+    """Start `code` in the project's Python, or `command` (its own argv) instead."""
     return subprocess.Popen(
-        [str(project.venv / "bin/python"), "-c", code],
+        command or [str(project.venv / "bin/python"), "-c", code],
         cwd=project.path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True,
     )  # fmt: skip
 
 
-def finish(process, timeout=90) -> tuple[int, str]:
+def outcome(process, timeout=90) -> subprocess.CompletedProcess:
+    """Wait for `process` to end, killing it after `timeout` s; what it printed."""
     try:
-        _, stderr = process.communicate(timeout=timeout)
+        stdout, stderr = process.communicate(timeout=timeout)
     finally:
         process.kill()
-    return process.returncode, stderr
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def finish(process, timeout=90) -> tuple[int, str]:
+    result = outcome(process, timeout)
+    return result.returncode, result.stderr
 
 
 def waiting_lines(stderr: str) -> list[str]:
@@ -275,6 +282,44 @@ def test_a_table_lock_that_outlasts_the_budget_names_its_holder(
         f" backend {blocker_pid} ('nightly report') holds it, in a transaction open for"
     )
     assert database.snapshot() == before
+
+
+def test_a_lock_timeout_longer_than_the_budget_waits_only_for_what_is_left(
+    project, postgres, at_seed_head
+):
+    database, env = at_seed_head
+    name = name_of(database)
+    blocker = report(postgres, name)
+    settings = {"MYAPP_MIGRATION_LOCK_TIMEOUT": "10", "MYAPP_MIGRATION_WAIT": "3"}
+    alembic = [str(project.venv / "bin/alembic"), "upgrade", "head"]
+    starter = start(project, {**env, **settings}, command=alembic)
+    try:
+        wait_for(lambda: migration_backend(postgres, name), "the migration to queue")
+        queued = time.monotonic()
+        # A query that arrives behind the waiting migration (bounded, should it hang).
+        with postgres.connect(name) as probe:
+            probe.execute("SET lock_timeout = '30s'")
+            assert probe.execute("SELECT count(*) FROM account").fetchone() == (3,)
+        served = time.monotonic() - queued
+        result = outcome(starter, timeout=60)
+        gave_up = time.monotonic() - queued
+    finally:
+        starter.kill()
+        blocker.close()
+
+    # The 3 s budget bounds the attempt, not the 10 s lock timeout.
+    assert served < 7 and gave_up < 7, (
+        f"the query waited {served:.1f} s and the start gave up {gave_up:.1f} s after"
+        " the migration queued"
+    )
+    (failed,) = error_lines(result)
+    assert failed.startswith(
+        "FAILED: Gave up after 3 s (MYAPP_MIGRATION_WAIT) waiting for a lock on account:"
+    )
+    assert database.query(
+        "SELECT count(*) FROM information_schema.columns"
+        " WHERE table_name = 'account' AND column_name = 'email'"
+    ) == [(0,)]
 
 
 # The migration lock ---------------------------------------------------------------------
