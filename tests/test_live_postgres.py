@@ -202,23 +202,26 @@ def test_a_lock_timeout_of_zero_is_bounded_by_the_wait_budget(
     assert seen.endswith("ms") and 20_000 < int(seen.removesuffix("ms")) <= 30_000
 
 
+# Not a number, or not one a wait can last: an endless or negative wait, or NaN.
+@pytest.mark.parametrize("value", ["soon", "inf", "nan", "-1"])
 @pytest.mark.parametrize(
     "variable", ["MYAPP_MIGRATION_LOCK_TIMEOUT", "MYAPP_MIGRATION_WAIT"]
 )
 def test_a_setting_that_is_not_a_number_of_seconds_is_one_line(
-    project, postgres, tmp_path, variable
+    project, postgres, tmp_path, variable, value
 ):
     database = new_database("postgres", tmp_path, postgres)
-    env = project.env(MYAPP_DATABASE_URL=database.url, **{variable: "soon"})
+    env = project.env(MYAPP_DATABASE_URL=database.url, **{variable: value})
+    alembic = [str(project.venv / "bin/alembic"), "upgrade", "head"]
 
-    result = project.run("alembic", "upgrade", "head", env=env, check=False)
+    result = outcome(start(project, env, command=alembic), timeout=30)
 
     default, zero = (
         (2, "0 turns it off") if "LOCK" in variable else (600, "0 waits for nothing")
     )
     refusal = (
         f"FAILED: {variable} must be a number of seconds, such as {default} ({zero}), "
-        "not 'soon'."
+        f"not '{value}'."
     )
     assert error_lines(result) == [refusal]
     assert database.query(database.tables_sql) == []
