@@ -6,10 +6,12 @@ import socket
 import subprocess
 import time
 import uuid
+from dataclasses import dataclass
 
 import psycopg
 import pytest
 from conftest import new_database
+from pg_server import PostgresServer
 from test_safe_migrations import MIGRATE, SEED_HEAD, add_revision, error_lines
 
 ADD_EMAIL = 'op.add_column("account", sa.Column("email", sa.String(200)))'
@@ -101,7 +103,28 @@ CREATE DATABASE {database} OWNER {owner};
 """
 
 
-def test_migrations_run_as_the_owner_and_grant_the_program_only_rows(project, postgres):
+@dataclass
+class Roles:
+    """A database owned by a role that migrations run as, and a program role that has
+    only what migrations grant it; `env` sets both URLs."""
+
+    postgres: PostgresServer
+    database: str
+    owner: str
+    program: str
+    env: dict
+
+    def as_program(self, sql: str):
+        with psycopg.connect(
+            host="127.0.0.1", port=self.postgres.port, dbname=self.database,
+            user=self.program, password="program-pw", autocommit=True,
+        ) as connection:  # fmt: skip
+            cursor = connection.execute(sql)
+            return cursor.fetchall() if cursor.description else None
+
+
+@pytest.fixture
+def roles(project, postgres) -> Roles:
     suffix = uuid.uuid4().hex[:8]
     owner, program, database = f"owner_{suffix}", f"program_{suffix}", f"app_{suffix}"
     postgres.admin(
@@ -113,15 +136,13 @@ def test_migrations_run_as_the_owner_and_grant_the_program_only_rows(project, po
         MYAPP_DATABASE_URL=postgres.url(database, program, "program-pw"),
         MYAPP_MIGRATION_DATABASE_URL=postgres.url(database, owner, "owner-pw"),
     )
+    return Roles(postgres, database, owner, program, env)
 
-    def as_program(sql: str):
-        with psycopg.connect(
-            host="127.0.0.1", port=postgres.port, dbname=database, user=program,
-            password="program-pw", autocommit=True,
-        ) as connection:  # fmt: skip
-            cursor = connection.execute(sql)
-            return cursor.fetchall() if cursor.description else None
 
+def test_migrations_run_as_the_owner_and_grant_the_program_only_rows(
+    project, postgres, roles
+):
+    env, as_program = roles.env, roles.as_program
     # The alembic command, then `myapp db`, then migrate(): each uses the migration URL.
     project.run("alembic", "upgrade", SEED_HEAD, env=env)
     add_revision(
@@ -152,10 +173,30 @@ def test_migrations_run_as_the_owner_and_grant_the_program_only_rows(project, po
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             as_program(refused)
     owners = postgres.query(
-        database,
+        roles.database,
         "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'",
     )
-    assert owners == [(owner,)]
+    assert owners == [(roles.owner,)]
+
+
+def test_the_program_reads_the_views_and_materialized_views_migrations_create(
+    project, roles
+):
+    add_revision(
+        project,
+        "views",
+        """
+        op.execute("CREATE VIEW account_name AS SELECT name FROM account")
+        op.execute(
+            "CREATE MATERIALIZED VIEW account_total AS SELECT count(*) AS n FROM account"
+        )
+        """,
+    )
+
+    project.run("python", "-c", MIGRATE, env=roles.env)
+
+    assert len(roles.as_program("SELECT name FROM account_name")) == 3
+    assert roles.as_program("SELECT n FROM account_total") == [(3,)]
 
 
 # Table locks ----------------------------------------------------------------------------
