@@ -7,6 +7,7 @@ import subprocess
 import time
 import uuid
 from dataclasses import dataclass
+from itertools import pairwise
 
 import psycopg
 import pytest
@@ -403,6 +404,46 @@ def test_a_starter_behind_another_migration_names_its_host_and_pid(
     )
     assert finish(first)[0] == 0
     assert database.query("SELECT version_num FROM alembic_version") == [("slow",)]
+
+
+# The project's key for the migration lock, printed.
+PRINT_LOCK_KEY = "from myapp.db.postgres import MIGRATION_LOCK_KEY as k; print(k)"
+
+
+def test_a_starter_behind_another_migration_tries_the_lock_less_and_less_often(
+    project, start_private_postgres
+):
+    printer = start(project, project.env(), PRINT_LOCK_KEY)  # while the server starts
+    # Every statement the server runs, logged with its time and its client's name.
+    server = start_private_postgres(log_statement="all", log_line_prefix="%n [%a] ")
+    server.admin("CREATE DATABASE app")
+    key = int(outcome(printer).stdout)
+    env = project.env(MYAPP_DATABASE_URL=server.url("app"), MYAPP_MIGRATION_WAIT="4")
+    # Another replica migrates all along.
+    with server.connect(
+        "app", autocommit=True, application_name="another replica"
+    ) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", (key,))
+        starter = start(project, env)
+        code, stderr = finish(starter, timeout=60)
+
+    assert code == 1
+    (waited,) = waiting_lines(stderr)
+    assert waited.startswith(
+        "Waiting for another process's migration to finish ('another replica' holds"
+    )
+    log = (server.root / "server.log").read_text().splitlines()
+    tries = [
+        float(line.split()[0])
+        for line in log
+        if f" [myapp migration pid {starter.pid} on " in line
+        and "pg_try_advisory_lock(" in line
+    ]
+    pauses = [round(later - earlier, 2) for earlier, later in pairwise(tries)]
+    # A poll every 0.1 s would try about 40 times in the 4 s; pauses that double from
+    # 0.2 s, each cut by up to half at random, try fewer than 10 times.
+    assert 3 <= len(tries) <= 12, pauses
+    assert max(pauses) > 0.6, pauses
 
 
 # The server -----------------------------------------------------------------------------
