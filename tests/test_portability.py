@@ -220,7 +220,7 @@ def test_the_downgrade_of_a_rebuild_that_dropped_an_expression_index_applies_on_
 def head_on_sqlite(grown, tmp_path_factory):
     """A copy of the project with the whole history, and a SQLite database at head."""
     folder = tmp_path_factory.mktemp("head")
-    project = grown.project_at(len(grown.steps), folder)
+    project = grown.project_at(KIND_NARROWED, folder)
     database = new_database("sqlite", folder, None)
     env = project.env(MYAPP_DATABASE_URL=database.url)
     project.run("alembic", "upgrade", "head", env=env)
@@ -239,7 +239,9 @@ def test_a_desc_index_on_a_plain_column_keeps_desc_through_sqlite_rebuilds(
     )
 
 
-def test_removing_an_enums_longest_value_narrows_its_sqlite_column(head_on_sqlite):
+def test_removing_an_enums_longest_value_narrows_its_sqlite_column_and_checks_clean(
+    head_on_sqlite,
+):
     project, database, env = head_on_sqlite
 
     project.run("alembic", "check", env=env)
@@ -251,7 +253,7 @@ def test_removing_an_enums_longest_value_narrows_its_sqlite_column(head_on_sqlit
 def test_making_an_expression_index_unique_is_seen_and_written_on_sqlite(
     grown, tmp_path
 ):
-    project = grown.project_at(len(grown.steps), tmp_path)
+    project = grown.project_at(KIND_NARROWED, tmp_path)
     database = new_database("sqlite", tmp_path, None)
     env = project.env(MYAPP_DATABASE_URL=database.url)
     project.run("alembic", "upgrade", "head", env=env)
