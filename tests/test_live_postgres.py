@@ -2,6 +2,8 @@
 that never stall traffic, one bounded budget for every wait at start, many replicas
 starting at once, and PgBouncer in front."""
 
+import os
+import select
 import socket
 import subprocess
 import time
@@ -55,6 +57,20 @@ def outcome(process, timeout=90) -> subprocess.CompletedProcess:
 def finish(process, timeout=90) -> tuple[int, str]:
     result = outcome(process, timeout)
     return result.returncode, result.stderr
+
+
+def printed_until(process, words: str, timeout: float = 60) -> str:
+    """What `process` printed on stderr up to a line that starts with `words`. Read from
+    the pipe itself, so that outcome() later reads the rest."""
+    seen, deadline = b"", time.monotonic() + timeout
+    pipe = process.stderr.fileno()
+    while not any(line.startswith(words) for line in seen.decode().splitlines()):
+        left = max(deadline - time.monotonic(), 0)
+        chunk = os.read(pipe, 65536) if select.select([pipe], [], [], left)[0] else b""
+        if not chunk:
+            pytest.fail(f"no line starting {words!r} within {timeout} s: {seen!r}")
+        seen += chunk
+    return seen.decode()
 
 
 def waiting_lines(stderr: str) -> list[str]:
@@ -455,9 +471,12 @@ def test_a_start_waits_for_the_server_to_accept_connections(project, private_pos
     env = project.env(MYAPP_DATABASE_URL=server.url("app"))
     server.halt()
     starter = start(project, env)
-    time.sleep(3)  # it is refused, again and again, meanwhile
+    # Resumed only once the start has been refused and says it waits: a fixed sleep
+    # lost that race on a busy machine, where Python alone takes seconds to start.
+    seen = printed_until(starter, "Waiting for")
     server.resume()
-    code, stderr = finish(starter)
+    code, rest = finish(starter)
+    stderr = seen + rest
 
     assert code == 0, stderr
     (waited,) = waiting_lines(stderr)
