@@ -14,7 +14,7 @@ import pytest
 from conftest import new_database, once_per_run
 from test_data_safety import autogenerate as write_revision
 from test_real_schema import Growth, History, autogenerate, edit_models, load_history
-from test_safe_migrations import error_lines
+from test_safe_migrations import add_revision, error_lines, url_env
 
 # Appended to the default project's models.py, as a user adds models.
 PORTABLE_MODELS = """
@@ -337,3 +337,33 @@ def test_a_foreign_key_to_a_column_with_only_a_plain_index_is_a_model_mistake(
         'there is no unique constraint matching given keys for referenced table "part"'
         in error_lines(on_postgres)[-1]
     )
+
+
+@pytest.mark.parametrize("comment", ["-- the named ones\n", "/* the named ones */"])
+def test_a_hand_written_partial_index_keeps_its_where_through_sqlite_rebuilds(
+    project, tmp_path, comment
+):
+    """SQLite keeps a CREATE INDEX as it was typed, comments and all; the predicate after
+    a comment is still the index's."""
+    add_revision(
+        project,
+        "named",
+        f'''op.execute("""CREATE INDEX ix_account_named ON account (name) {comment}
+                     WHERE name <> ''""")''',
+    )
+    add_revision(
+        project,
+        "rebuild",
+        """
+        with op.batch_alter_table("account", recreate="always") as batch_op:
+            batch_op.alter_column("name", type_=sa.String(80))
+        """,
+        down_revision="named",
+    )
+    database = new_database("sqlite", tmp_path, None)
+
+    project.run("alembic", "upgrade", "head", env=url_env(project, database.url))
+
+    assert 'CREATE TABLE "account"' in table_sql(database, "account")  # rebuilt
+    index = sqlite_indexes(database)["ix_account_named"]
+    assert index == "CREATE INDEX ix_account_named ON account (name) WHERE name <> ''"

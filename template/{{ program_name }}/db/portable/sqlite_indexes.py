@@ -91,6 +91,7 @@ def _get_indexes(
 
 def _parse(sql: str) -> tuple[list[str], str | None]:
     """The indexed elements of a CREATE INDEX statement, and its WHERE predicate."""
+    sql = _without_comments(sql)
     match = _ON.search(sql)
     if match is None:
         return [], None
@@ -112,3 +113,28 @@ def _parse(sql: str) -> tuple[list[str], str | None]:
                 where = _WHERE.match(sql[position + 1 :])
                 return elements, (where.group(1).strip() if where else None)
     return [], None
+
+
+def _without_comments(sql: str) -> str:
+    """`sql` with its comments made spaces: SQLite keeps a hand-written statement as it
+    was typed, and a comment before WHERE would otherwise hide the predicate."""
+    kept, position, quote = [], 0, ""
+    while position < len(sql):
+        char = sql[position]
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"`":
+            quote = char
+        elif sql.startswith("--", position):
+            end = sql.find("\n", position)
+            position = len(sql) if end == -1 else end
+            kept.append(" ")
+            continue
+        elif sql.startswith("/*", position):
+            end = sql.find("*/", position + 2)
+            position = len(sql) if end == -1 else end + 2
+            kept.append(" ")
+            continue
+        kept.append(char)
+        position += 1
+    return "".join(kept)
