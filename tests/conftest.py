@@ -130,6 +130,9 @@ def once_per_run(tmp_path_factory, name: str, build: Callable[[Path], object]):
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not done.exists():
             folder = root / name
+            # Left by a build that failed on another worker: fail with its error again,
+            # not with FileExistsError.
+            shutil.rmtree(folder, ignore_errors=True)
             folder.mkdir()
             done.write_text(json.dumps(build(folder)))
     return json.loads(done.read_text())
