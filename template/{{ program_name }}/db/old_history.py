@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import conv
 from .declared import Declared
 from .engines import get_engine
 from .portable.reflected import Reflected, bare_sql
-from .portable.sqlite_indexes import read_indexes_whole
+from .portable.sqlite_reflection import read_sqlite_whole
 
 VERSION_TABLE = "alembic_version"
 Rows = dict[str, list[dict[str, Any]]]
@@ -30,7 +30,7 @@ def read_source(
     """The tables of the database at `url`, with the types and defaults `declared`
     recorded where the database agrees, and every row in them."""
     engine = get_engine(sa.make_url(url))
-    read_indexes_whole(engine.dialect)
+    read_sqlite_whole(engine.dialect)
     tables = sa.MetaData()
     try:
         with engine.connect() as connection:

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Inspector
 
 from .engines import get_engine
 from .portable.reflected import bare_sql
-from .portable.sqlite_indexes import read_indexes_whole
+from .portable.sqlite_reflection import read_sqlite_whole
 
 # Each part's name, and its value: a table's parts, or the database's enum types and
 # sequences.
@@ -49,7 +49,7 @@ POSTGRESQL_OTHERS = """
 def read(url: str) -> State:
     """The schema and the rows of the database at `url`."""
     engine = get_engine(sa.make_url(url))
-    read_indexes_whole(engine.dialect)  # SQLite's expression indexes too
+    read_sqlite_whole(engine.dialect)  # SQLite's expression indexes and AUTOINCREMENT
     try:
         with engine.connect() as connection:
             inspector = sa.inspect(connection)
@@ -76,6 +76,8 @@ def _table(connection: sa.Connection, inspector: Inspector, name: str) -> State:
     dialect = connection.dialect
     primary_key = inspector.get_pk_constraint(name)
     return {
+        # AUTOINCREMENT on SQLite: a table without it hands out a deleted id again.
+        "options": sorted(inspector.get_table_options(name).items()),
         "columns": [
             (
                 column["name"],

@@ -21,7 +21,7 @@ from alembic.util import CommandError, format_as_comma, template_to_file
 
 from . import portable
 from .old_history import Rows
-from .portable.sqlite_indexes import read_indexes_whole
+from .portable.sqlite_reflection import read_sqlite_whole
 
 # The module-level value that names the revisions a squashed revision replaced.
 SQUASHED = "squashed"
@@ -54,7 +54,7 @@ def write_revision(
     """Write the squashed revision, with `target`'s id and no down revision; its
     `squashed` value names the `replaced` ids."""
     engine = sa.create_engine("sqlite://")  # an empty database, to compare against
-    read_indexes_whole(engine.dialect)  # expression indexes are compared too
+    read_sqlite_whole(engine.dialect)  # expression indexes are compared too
     try:
         with engine.connect() as connection:
             # What env.py configures, and what Alembic's environment adds for writing.

@@ -14,6 +14,8 @@ per mechanism:
 - sequences.py moves PostgreSQL's id sequences past rows inserted with their ids;
 - impls.py and sqlite_indexes.py make both databases compare indexes on expressions
   and the rules of named CHECK constraints, and tell the lock lint what takes no lock;
+- sqlite_reflection.py makes SQLite read back AUTOINCREMENT, and impls.py keeps it,
+  and the ids it handed out, through batch rebuilds;
 - mistakes.py warns about models that PostgreSQL will refuse.
 """
 
@@ -29,7 +31,7 @@ from .enums import use_postgresql_enum_support
 from .impls import AUTOGENERATE_PLUGINS
 from .reflected import Reflected
 from .render import render_item
-from .sqlite_indexes import read_indexes_whole
+from .sqlite_reflection import read_sqlite_whole
 from .walk import upgrade_and_downgrade, walk
 
 __all__ = [
@@ -37,7 +39,7 @@ __all__ = [
     "autogenerate_options",
     "include_object",
     "make_portable",
-    "read_indexes_whole",
+    "read_sqlite_whole",
     "render_item",
     "use_postgresql_enum_support",
 ]

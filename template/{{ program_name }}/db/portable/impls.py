@@ -5,6 +5,8 @@ Alembic's for its database.
   makes on neither or one: the expressions of an index (SQLite's reflection cannot even
   read them, see sqlite_indexes.py) and the rule of a named CHECK constraint, whose
   change would otherwise never reach the database.
+- A SQLite batch rebuild of an AUTOINCREMENT table (sqlite_reflection.py keeps the
+  option) keeps the largest id it ever handed out, so a deleted id is never given again.
 - The SQL that `--sql` writes for PostgreSQL tells squawk, the lock lint, which type
   changes rewrite nothing: widening a VARCHAR, or making it TEXT.
 """
@@ -17,7 +19,7 @@ import sqlalchemy as sa
 from alembic.ddl import postgresql, sqlite
 from alembic.ddl._autogen import ComparisonResult
 from alembic.ddl.impl import DefaultImpl
-from alembic.operations.batch import BatchOperationsImpl
+from alembic.operations.batch import ApplyBatchImpl, BatchOperationsImpl
 from alembic.util.sqla_compat import is_expression_index
 from sqlalchemy.exc import DBAPIError
 
@@ -68,12 +70,60 @@ class _Compare(DefaultImpl):
 class SQLiteImpl(_Compare, sqlite.SQLiteImpl):
     __dialect__ = "sqlite"
 
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        # The largest id each AUTOINCREMENT table being rebuilt has handed out.
+        self._ids_handed_out: dict[tuple[str | None, str], int] = {}
+
     def requires_recreate_in_batch(self, batch_op: BatchOperationsImpl) -> bool:
         # SQLite renames a column in place (3.25+), indexes and all. A rebuild would
         # lose track of the renamed column, and the index operations around it fail.
         rest = [op for op in batch_op.batch if not _renames_only(op)]
         # A stand-in for batch_op: Alembic's method reads nothing but .batch.
         return super().requires_recreate_in_batch(SimpleNamespace(batch=rest))  # type: ignore[arg-type]
+
+    def prep_table_for_batch(self, batch_impl: ApplyBatchImpl, table: sa.Table) -> None:
+        super().prep_table_for_batch(batch_impl, table)
+        # The copy's ids come from the rows it copies: it would hand out again the ids
+        # of rows deleted from the end of the table. Remember the largest handed out.
+        new_table = batch_impl.new_table
+        assert new_table is not None  # Alembic builds it before calling this
+        if _autoincrement(table) and _autoincrement(new_table):
+            self._ids_handed_out[(table.schema, table.name)] = self._handed_out(
+                table.schema, table.name
+            )
+
+    def rename_table(
+        self, old_table_name: str, new_table_name: Any, schema: Any = None
+    ) -> None:
+        super().rename_table(old_table_name, new_table_name, schema=schema)
+        largest = self._ids_handed_out.pop((schema, new_table_name), None)
+        if largest is not None and largest > self._handed_out(schema, new_table_name):
+            # The rebuilt table, renamed: its own row is missing, or behind the old one's.
+            sequence = self._sequence_table(schema)
+            self._exec(
+                sa.text(f"DELETE FROM {sequence} WHERE name = :name").bindparams(
+                    name=new_table_name
+                )
+            )
+            self._exec(
+                sa.text(
+                    f"INSERT INTO {sequence} (name, seq) VALUES (:name, :seq)"
+                ).bindparams(name=new_table_name, seq=largest)
+            )
+
+    def _sequence_table(self, schema: str | None) -> str:
+        quote = self.dialect.identifier_preparer.quote_identifier
+        return f"{quote(schema)}.sqlite_sequence" if schema else "sqlite_sequence"
+
+    def _handed_out(self, schema: str | None, name: str) -> int:
+        """The largest id the AUTOINCREMENT table `name` handed out; 0 if none."""
+        connection = self.connection
+        assert connection is not None  # a batch rebuild runs on a live database
+        found = connection.exec_driver_sql(
+            f"SELECT seq FROM {self._sequence_table(schema)} WHERE name = ?", (name,)
+        ).scalar()
+        return int(found or 0)
 
     def correct_for_autogen_constraints(self, *constraints_and_indexes: Any) -> None:
         if not reads_indexes_whole(self.dialect):
@@ -146,6 +196,10 @@ def _renames_only(batch_op: tuple[str, tuple[Any, ...], dict[str, Any]]) -> bool
         and options.get("name") is not None
         and all(options.get(change) in (None, False) for change in changes)
     )
+
+
+def _autoincrement(table: sa.Table) -> bool:
+    return bool(table.dialect_options["sqlite"]["autoincrement"])
 
 
 def _widens(old: Any, new: Any) -> bool:

@@ -91,7 +91,7 @@ def _get_indexes(
 
 def _parse(sql: str) -> tuple[list[str], str | None]:
     """The indexed elements of a CREATE INDEX statement, and its WHERE predicate."""
-    sql = _without_comments(sql)
+    sql = without_comments(sql)
     match = _ON.search(sql)
     if match is None:
         return [], None
@@ -115,7 +115,7 @@ def _parse(sql: str) -> tuple[list[str], str | None]:
     return [], None
 
 
-def _without_comments(sql: str) -> str:
+def without_comments(sql: str) -> str:
     """`sql` with its comments made spaces: SQLite keeps a hand-written statement as it
     was typed, and a comment before WHERE would otherwise hide the predicate."""
     kept, position, quote = [], 0, ""
