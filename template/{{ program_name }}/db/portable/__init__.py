@@ -15,7 +15,7 @@ per mechanism:
 - impls.py and sqlite_indexes.py make both databases compare indexes on expressions
   and the rules of named CHECK constraints, and tell the lock lint what takes no lock;
 - sqlite_reflection.py makes SQLite read back AUTOINCREMENT, and impls.py keeps it,
-  and the ids it handed out, through batch rebuilds;
+  and the ids it handed out, through batch rebuilds; autoincrement.py compares it;
 - mistakes.py warns about models that PostgreSQL will refuse.
 """
 
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from alembic.operations import ops
 from sqlalchemy.engine import Dialect
 
-from . import constraints, enum_values, enums, mistakes, sequences  # noqa: F401 - enum_values and sequences register their ops
+from . import autoincrement, constraints, enum_values, enums, mistakes, sequences  # noqa: F401 - autoincrement, enum_values and sequences register their ops
 from .constraints import include_object
 from .enums import use_postgresql_enum_support
 from .impls import AUTOGENERATE_PLUGINS
