@@ -22,7 +22,11 @@ from .sqlite_indexes import read_indexes_whole, without_comments
 
 # A string, or a quoted name: AUTOINCREMENT inside one is no keyword.
 _QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`|\[[^\]]*\]")
-_AUTOINCREMENT = re.compile(r"\bAUTOINCREMENT\b", re.IGNORECASE)
+# As SQLite's grammar has it: PRIMARY KEY [ASC|DESC] [ON CONFLICT ...] AUTOINCREMENT.
+_AUTOINCREMENT = re.compile(
+    r"\bPRIMARY\s+KEY\s+(?:(?:ASC|DESC)\s+)?(?:ON\s+CONFLICT\s+\w+\s+)?AUTOINCREMENT\b",
+    re.IGNORECASE,
+)
 
 
 def read_sqlite_whole(dialect: Dialect) -> None:
