@@ -214,6 +214,9 @@ def test_removing_a_model_gives_a_marked_revision_and_a_warning(project):
 
 
 def test_adding_a_model_marks_only_the_downgrade_that_drops_it(project):
+    """The downgrade's mark stays in the file as a comment, but warnings are for what
+    an upgrade destroys: a first revision of 35 new tables printed 35 of them, and a
+    real warning drowned."""
     _, env = sqlite_database(project)
     project.run("alembic", "upgrade", "head", env=env)
     add_invoice_model(project.path / "myapp/models.py")
@@ -226,12 +229,7 @@ def test_adding_a_model_marks_only_the_downgrade_that_drops_it(project):
     assert downgrade.index("# DESTRUCTIVE: drops table invoice and all its rows") < (
         downgrade.index('op.drop_table("invoice")')
     )
-    assert [line for line in stderr.splitlines() if "WARNING" in line] == [
-        (
-            "WARNING [myapp.db.destructive] The downgrade destroys data: drops table "
-            "invoice and all its rows."
-        )
-    ]
+    assert [line for line in stderr.splitlines() if "WARNING" in line] == []
 
 
 def test_a_not_null_column_without_a_default_is_marked_with_what_to_write(project):
@@ -284,14 +282,14 @@ def test_only_changes_that_can_lose_values_are_marked(project):
             "does not fit is lost"
         )
     ]
+    assert (  # and back, in the downgrade: a comment, and no warning
+        "# DESTRUCTIVE: changes invoice.note from VARCHAR(50) to VARCHAR(20): what "
+        "does not fit is lost" in text.split("def downgrade")[1]
+    )
     assert [line for line in stderr.splitlines() if "WARNING" in line] == [
         (
             "WARNING [myapp.db.destructive] Destroys data: changes invoice.number from "
             "VARCHAR(20) to VARCHAR(7): what does not fit is lost."
-        ),
-        (  # and back, in the downgrade
-            "WARNING [myapp.db.destructive] The downgrade destroys data: changes "
-            "invoice.note from VARCHAR(50) to VARCHAR(20): what does not fit is lost."
         ),
     ]
     project.run("alembic", "check", env=env)

@@ -9,9 +9,11 @@ history's database with the new history's after it went down to base and back up
 the README says, and it sees an index's SQLite WHERE clause.
 """
 
+import uuid
 from pathlib import Path
 
 import pytest
+from pg_server import database_url
 from test_safe_migrations import error_lines
 from test_squash import CREATE_ACCOUNT, SEED, squash, versions, write_revision
 
@@ -77,6 +79,40 @@ def test_check_scratch_fails_on_a_downgrade_that_fails_and_names_the_revision(
             "no such table: account_archive, in: DROP TABLE account_archive"
         ),
     ]
+
+
+def test_check_scratch_without_createdb_says_the_role_needs_it_in_one_line(
+    project, postgres
+):
+    """TEST_MYAPP_DATABASE_URL names a role that may log in but not create databases,
+    as a managed server's application role often is: the check says what to grant, or
+    which URL to give instead, and shows no password."""
+    role, password = f"no_createdb_{uuid.uuid4().hex[:8]}", "pw-no-createdb-secret"
+    postgres.admin(f"CREATE ROLE {role} LOGIN NOCREATEDB PASSWORD '{password}'")
+    try:
+        result = project.run(
+            "python", "-m", "myapp", "db", "check", "--scratch", check=False,
+            env=project.env(
+                TEST_MYAPP_DATABASE_URL=database_url(
+                    postgres.port, "postgres", role, password
+                )
+            ),
+        )  # fmt: skip
+    finally:
+        postgres.admin(f"DROP ROLE {role}")
+
+    assert result.returncode != 0
+    assert error_lines(result) == [
+        "No new upgrade operations detected.",  # SQLite's check passed first
+        (
+            f"FAILED: Cannot create a scratch database on postgresql+psycopg://{role}:***"
+            f"@127.0.0.1:{postgres.port}/postgres (TEST_MYAPP_DATABASE_URL): "
+            "(psycopg.errors.InsufficientPrivilege) permission denied to create "
+            f"database; the role {role} needs CREATEDB: ALTER ROLE {role} CREATEDB, "
+            "or point TEST_MYAPP_DATABASE_URL at a role that has it"
+        ),
+    ]
+    assert password not in result.stdout + result.stderr
 
 
 # The squash proof after down to base and up ------------------------------------------

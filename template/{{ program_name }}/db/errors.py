@@ -15,6 +15,11 @@ class DatabaseError(RuntimeError):
     __module__ = __package__  # its public home, db, as tracebacks name it
 
 
+class MigrationRefused(DatabaseError):
+    """A revision's own operation refused to go on, as the database refuses a
+    statement: the migration's transaction rolls back, and the run says so."""
+
+
 def one_line(error: Exception) -> str:
     """The gist of `error` on one line, with its class when the message is not enough.
 

@@ -12,7 +12,7 @@ from alembic.runtime.migration import MigrationContext, RevisionStep
 from sqlalchemy import URL
 
 from . import backup, sqlite
-from .errors import one_line, with_statement
+from .errors import MigrationRefused, one_line, with_statement
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,10 @@ class Run:
 
     def failure(self, error: Exception) -> str:
         """One line for a database error that ended the run."""
-        reason = sqlite.explain(error, self.url)
+        if isinstance(error, MigrationRefused):
+            reason: str | None = str(error)  # one line already
+        else:
+            reason = sqlite.explain(error, self.url)
         if self.migrating:
             failed = reason or with_statement(error)
             return f"Migration failed and was rolled back{self._at()}: {failed}"

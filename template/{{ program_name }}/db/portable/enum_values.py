@@ -9,6 +9,10 @@ op.change_enum_values(), made against either database:
 - on SQLite, which stores an enum as VARCHAR(n), the column is widened or narrowed when
   the longest value changes.
 
+A removed value that rows still hold would fail on PostgreSQL at the column's move, and
+on SQLite stay in rows the models cannot load: on both, the rows are counted first, and
+any there refuse the removal in one line (the migration's transaction rolls back).
+
 PostgreSQL knows its enum's values. SQLite does not, so there the values are the ones
 the history last declared: the revisions' sa.Enum(...), change_enum_values() and (in
 older revisions) alembic-postgresql-enum's sync_enum_values() calls.
@@ -27,6 +31,8 @@ from alembic.autogenerate.api import AutogenContext
 from alembic.operations import Operations, ops
 from alembic.script import ScriptDirectory
 from alembic.util import DispatchPriority
+
+from ..errors import MigrationRefused
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +68,10 @@ class ChangeEnumValuesOp(ops.MigrateOperation):
     def to_diff_tuple(self) -> tuple[Any, ...]:
         return ("change_enum_values", self.name, tuple(self.old), tuple(self.new))
 
+    @property
+    def removed(self) -> list[str]:
+        return [value for value in self.old if value not in self.new]
+
 
 @renderers.dispatch_for(ChangeEnumValuesOp)
 def _render(autogen_context: AutogenContext, op: ChangeEnumValuesOp) -> str:
@@ -74,7 +84,11 @@ def _render(autogen_context: AutogenContext, op: ChangeEnumValuesOp) -> str:
 
 @Operations.implementation_for(ChangeEnumValuesOp)
 def _change(operations: Operations, op: ChangeEnumValuesOp) -> None:
-    if operations.get_context().dialect.name == "postgresql":
+    postgresql = operations.get_context().dialect.name == "postgresql"
+    if op.removed and not operations.get_context().as_sql:
+        columns = _columns_of(operations, op.name) if postgresql else op.columns
+        _refuse_removing_values_in_use(operations, op, columns)
+    if postgresql:
         _on_postgresql(operations, op)
     elif _length(op.old) != _length(op.new):
         for table, column in op.columns:
@@ -84,6 +98,83 @@ def _change(operations: Operations, op: ChangeEnumValuesOp) -> None:
                     existing_type=sa.Enum(*op.old, name=op.name),
                     type_=sa.Enum(*op.new, name=op.name),
                 )
+
+
+def _refuse_removing_values_in_use(
+    operations: Operations, op: ChangeEnumValuesOp, columns: Columns
+) -> None:
+    """Count the rows that hold a removed value; raise MigrationRefused, in one line
+    naming them, if there are any."""
+    quote = operations.get_context().dialect.identifier_preparer.quote
+    used: set[str] = set()
+    held, holding = [], []
+    for table, column in columns:
+        as_text = f"CAST({quote(column)} AS VARCHAR)"
+        rows = operations.get_bind().execute(
+            sa.text(
+                f"SELECT {as_text}, count(*) FROM {quote(table)} "
+                f"WHERE {as_text} IN :removed GROUP BY {as_text}"
+            ).bindparams(sa.bindparam("removed", expanding=True)),
+            {"removed": op.removed},
+        )
+        counts: dict[str, int] = {value: count for value, count in rows}
+        values = [value for value in op.removed if value in counts]
+        if not values:
+            continue
+        used.update(values)
+        holding.append((table, column))
+        held.append(
+            f"{table}.{column} has "
+            + ", ".join(f"{_rows(counts[value])} with {value!r}" for value in values)
+        )
+    if not held:
+        return
+    in_use = [value for value in op.removed if value in used]
+    updates = "; ".join(
+        update_rows(table, column, in_use, op.new) for table, column in holding
+    )
+    raise MigrationRefused(
+        f"enum {op.name} cannot lose {_listed(in_use)} while rows hold them: "
+        f"{'; '.join(held)}. Give those rows a value that stays first, in the "
+        f"revision before op.change_enum_values(); for example: {updates}"
+    )
+
+
+def _rows(count: int) -> str:
+    return f"{count} row" if count == 1 else f"{count} rows"
+
+
+def _listed(values: Iterable[str]) -> str:
+    return ", ".join(map(repr, values))
+
+
+def update_rows(table: str, column: str, removed: list[str], new: list[str]) -> str:
+    """The op.execute() that gives the rows of `table`.`column` holding a `removed`
+    value the first of the `new` ones, to write before op.change_enum_values()."""
+    values = ", ".join(map(_quote, removed))
+    replacement = _quote(new[0]) if new else "NULL"
+    return (
+        f'op.execute("UPDATE {table} SET {column} = {replacement} '
+        f'WHERE {column} IN ({values})")'
+    )
+
+
+def removal_comments(op: ChangeEnumValuesOp) -> list[str]:
+    """The DESTRUCTIVE comment of a change that removes values, with the UPDATE to
+    write first; none for one that only adds or reorders."""
+    if not op.removed:
+        return []
+    return [
+        (
+            f"DESTRUCTIVE: removes {_listed(op.removed)} from enum {op.name}: the "
+            "upgrade fails while rows hold them"
+        ),
+        "Give those rows a value that stays first, here; for example:",
+        *(
+            update_rows(table, column, op.removed, op.new)
+            for table, column in op.columns
+        ),
+    ]
 
 
 def _length(values: Iterable[str]) -> int:
