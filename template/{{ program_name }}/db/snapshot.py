@@ -79,7 +79,8 @@ def _table(
     dialect = connection.dialect
     primary_key = inspector.get_pk_constraint(name)
     table: State = {
-        "columns": [
+        # By name: a column a downgrade adds back comes last, and no query can tell.
+        "columns": sorted(
             (
                 column["name"],
                 str(column["type"].compile(dialect=dialect)),
@@ -87,7 +88,7 @@ def _table(
                 bare_sql(str(column.get("default") or "")),
             )
             for column in inspector.get_columns(name)
-        ],
+        ),
         "primary key": (primary_key.get("name"), primary_key["constrained_columns"]),
         "foreign keys": sorted(
             (
