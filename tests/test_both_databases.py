@@ -18,6 +18,7 @@ from test_real_schema import (
     Growth,
     History,
     autogenerate,
+    check_on_scratch_at_head,
     edit_models,
     load_history,
 )
@@ -466,3 +467,9 @@ def test_the_whole_history_squashes_into_one_revision_that_checks_clean(
     text = "\n".join(p.read_text() for p in project.path.glob(f"{VERSIONS}/*.py"))
     assert "import myapp.models" in text  # the models' own types, imported
     assert "use_alter=True" in text
+
+
+def test_check_scratch_proves_every_downgrade_of_the_history(
+    crossed, postgres, tmp_path
+):
+    check_on_scratch_at_head(crossed, postgres, tmp_path)

@@ -13,7 +13,14 @@ from pathlib import Path
 import pytest
 from conftest import new_database, once_per_run
 from test_data_safety import autogenerate as write_revision
-from test_real_schema import Growth, History, autogenerate, edit_models, load_history
+from test_real_schema import (
+    Growth,
+    History,
+    autogenerate,
+    check_on_scratch_at_head,
+    edit_models,
+    load_history,
+)
 from test_safe_migrations import add_revision, error_lines, url_env
 
 # Appended to the default project's models.py, as a user adds models.
@@ -367,3 +374,7 @@ def test_a_hand_written_partial_index_keeps_its_where_through_sqlite_rebuilds(
     assert 'CREATE TABLE "account"' in table_sql(database, "account")  # rebuilt
     index = sqlite_indexes(database)["ix_account_named"]
     assert index == "CREATE INDEX ix_account_named ON account (name) WHERE name <> ''"
+
+
+def test_check_scratch_proves_every_downgrade_of_the_history(grown, postgres, tmp_path):
+    check_on_scratch_at_head(grown, postgres, tmp_path)

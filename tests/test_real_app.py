@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 from conftest import new_database, once_per_run
-from test_real_schema import Growth, History, autogenerate, edit_models, load_history
+from test_real_schema import (
+    Growth,
+    History,
+    autogenerate,
+    check_on_scratch_at_head,
+    edit_models,
+    load_history,
+)
 from test_squash import squash_the_whole_history
 
 REAL_APP_MODELS = Path(__file__).with_name("real_app_models.py")
@@ -136,3 +143,9 @@ def test_mealies_history_squashes_into_one_revision_that_checks_clean(
         project.run("python", "-c", SEED, env=env)
         read = json.loads(project.run("python", "-c", READ, env=env).stdout)
         assert read == ["00000000-0000-0000-0000-000000000002", "LDAP", False]
+
+
+def test_check_scratch_proves_every_downgrade_of_the_history(
+    mealie, postgres, tmp_path
+):
+    check_on_scratch_at_head(mealie, postgres, tmp_path)

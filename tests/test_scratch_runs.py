@@ -115,6 +115,35 @@ def test_check_scratch_without_createdb_says_the_role_needs_it_in_one_line(
     assert password not in result.stdout + result.stderr
 
 
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_check_scratch_proves_each_downgrade_gives_back_the_schema_before(
+    project, postgres, dialect
+):
+    """A downgrade that runs but leaves an index behind, on one database only: going
+    down to base passes, and so does the upgrade after it; stepping down one revision
+    and comparing the schema does not."""
+    write_revision(
+        project.path, "0dd0c0ffee01", "Tidy account names", SEED,
+        'op.execute("UPDATE account SET name = name")',
+        f"""
+        if op.get_bind().dialect.name == "{dialect}":
+            op.create_index("ix_account_name", "account", ["name"])
+        """,
+    )  # fmt: skip
+    env = project.env(TEST_MYAPP_DATABASE_URL=postgres.url())
+
+    result = project.run(
+        "python", "-m", "myapp", "db", "check", "--scratch", env=env, check=False
+    )
+
+    database = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[dialect]
+    assert error_lines(result)[-1] == (
+        f"FAILED: On a scratch {database} database: the downgrade of 0dd0c0ffee01 "
+        "(Tidy account names) does not give back the schema it started from: table "
+        "account, indexes: [('ix_account_name', ['name'], False, [], '')], not []"
+    )
+
+
 # The squash proof after down to base and up ------------------------------------------
 # A revision after the squash point, kept as it is, whose downgrade leaves a table of its
 # own behind: the squashed revision's downgrade drops only the tables it made, so going

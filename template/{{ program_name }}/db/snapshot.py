@@ -1,6 +1,7 @@
 """What a database holds, schema and rows, in a form two databases of the same kind can be
 compared by: `db squash` proves with it that the squashed history builds what the old
-one built."""
+one built, and `db check --scratch` that each downgrade gives back the schema its
+revision started from."""
 
 from collections import Counter
 from typing import Any
@@ -46,15 +47,15 @@ POSTGRESQL_OTHERS = """
 """
 
 
-def read(url: str) -> State:
-    """The schema and the rows of the database at `url`."""
+def read(url: str, *, rows: bool = True) -> State:
+    """The schema of the database at `url`, and its rows unless `rows` is False."""
     engine = get_engine(sa.make_url(url))
     read_sqlite_whole(engine.dialect)  # SQLite's expression indexes and AUTOINCREMENT
     try:
         with engine.connect() as connection:
             inspector = sa.inspect(connection)
             state: State = {
-                f"table {name}": _table(connection, inspector, name)
+                f"table {name}": _table(connection, inspector, name, rows)
                 for name in sorted(inspector.get_table_names())
             }
             if connection.dialect.name == "postgresql":
@@ -72,13 +73,16 @@ def read(url: str) -> State:
     return state
 
 
-def _table(connection: sa.Connection, inspector: Inspector, name: str) -> State:
+def _table(
+    connection: sa.Connection, inspector: Inspector, name: str, rows: bool
+) -> State:
     dialect = connection.dialect
     primary_key = inspector.get_pk_constraint(name)
-    return {
+    table: State = {
         # AUTOINCREMENT on SQLite: a table without it hands out a deleted id again.
         "options": sorted(inspector.get_table_options(name).items()),
-        "columns": [
+        # By name: a column a downgrade adds back comes last, and no query can tell.
+        "columns": sorted(
             (
                 column["name"],
                 str(column["type"].compile(dialect=dialect)),
@@ -86,7 +90,7 @@ def _table(connection: sa.Connection, inspector: Inspector, name: str) -> State:
                 bare_sql(str(column.get("default") or "")),
             )
             for column in inspector.get_columns(name)
-        ],
+        ),
         "primary key": (primary_key.get("name"), primary_key["constrained_columns"]),
         "foreign keys": sorted(
             (
@@ -107,13 +111,15 @@ def _table(connection: sa.Connection, inspector: Inspector, name: str) -> State:
             (check["name"] or "", bare_sql(check["sqltext"]))
             for check in inspector.get_check_constraints(name)
         ),
-        "rows": sorted(
+    }
+    if rows:
+        table["rows"] = sorted(
             repr(tuple(row))
             for row in connection.execute(
                 sa.text(f"SELECT * FROM {dialect.identifier_preparer.quote(name)}")
             )
-        ),
-    }
+        )
+    return table
 
 
 def _index(index: Any) -> tuple[Any, ...]:
