@@ -32,6 +32,10 @@ DATABASES: dict[str, Dialect] = {
 }
 # Values a type keeps that compiling does not show (JSONText(enforce_string=True)).
 _PLAIN = (str, int, float, bool, enum.Enum, type(None))
+# Not the column's type but whether create_table creates PostgreSQL's enum type: a
+# revision creates it with an operation of its own (enums.py, alembic-postgresql-enum),
+# so its columns write create_type=False.
+_NOT_THE_TYPE = {"create_type"}
 
 
 def prove_types(script: ops.MigrationScript, context: MigrationContext) -> None:
@@ -103,7 +107,9 @@ def _compiled_text(type_: sa.types.TypeEngine[Any]) -> str:
 
 def _plain_state(type_: sa.types.TypeEngine[Any]) -> dict[str, object]:
     return {
-        name: value for name, value in vars(type_).items() if isinstance(value, _PLAIN)
+        name: value
+        for name, value in vars(type_).items()
+        if isinstance(value, _PLAIN) and name not in _NOT_THE_TYPE
     }
 
 
