@@ -187,6 +187,11 @@ def _comments(
 
 
 def _generic(type_: sa.types.TypeEngine[Any]) -> sa.types.TypeEngine[Any]:
+    if isinstance(type_, sa.TypeDecorator):
+        # What it stores. A decorator's own as_generic() builds the decorator anew and
+        # fails on one whose impl is the TypeEngine placeholder (it picks its type per
+        # database in load_dialect_impl); that placeholder has no generic form.
+        type_ = type_.impl_instance
     try:
         return type_.as_generic()
     except NotImplementedError:

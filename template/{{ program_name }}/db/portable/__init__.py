@@ -5,7 +5,8 @@ against either database must run on both. env.py gives Alembic these hooks, one 
 per mechanism:
 
 - render.py writes the models' own types and default constructs as the models call
-  them, imported;
+  them, imported, and proof.py proves each type written makes the models' type on
+  both databases;
 - reflected.py rewrites what autogenerate read back from the database in SQLAlchemy's
   generic terms;
 - constraints.py moves what each database treats its own way to where both accept it;
@@ -29,6 +30,7 @@ from . import autoincrement, constraints, enum_values, enums, mistakes, sequence
 from .constraints import include_object
 from .enums import use_postgresql_enum_support
 from .impls import AUTOGENERATE_PLUGINS
+from .proof import prove_types
 from .reflected import Reflected
 from .render import render_item
 from .sqlite_reflection import read_sqlite_whole
@@ -39,6 +41,7 @@ __all__ = [
     "autogenerate_options",
     "include_object",
     "make_portable",
+    "prove_types",
     "read_sqlite_whole",
     "render_item",
     "use_postgresql_enum_support",

@@ -14,14 +14,21 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from alembic.autogenerate.api import AutogenContext
 from alembic.autogenerate.render import _repr_type
+from alembic.ddl.postgresql import PostgresqlImpl
 from alembic.util import CommandError
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.elements import False_, True_
 from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.util import immutabledict
 
 # Defaults that each database writes its own way; func.now() is CURRENT_TIMESTAMP on
 # SQLite and now() on PostgreSQL.
 PORTABLE_FUNCTIONS = {"now", "current_timestamp", "current_date", "current_time"}
+
+# How Alembic writes PostgreSQL's types when it autogenerates on PostgreSQL: the types
+# inside them (ARRAY(Integer()), JSONB(astext_type=Text())) as the revision imports
+# them. Its renderers keep no state, so they serve on any database.
+_POSTGRESQL_TYPES = PostgresqlImpl.__new__(PostgresqlImpl)
 
 
 def render_item(
@@ -36,11 +43,16 @@ def render_item(
 
 
 def _render_type(type_: Any, autogen_context: AutogenContext) -> str | Literal[False]:
+    if type_._variant_mapping:
+        return with_variants(type_, autogen_context)
     if isinstance(type_, postgresql.ENUM) and not type_.create_type:
         # Its repr drops create_type=False, and the revision creates the type itself.
         autogen_context.imports.add("from sqlalchemy.dialects import postgresql")
         values = ", ".join(repr(value) for value in type_.enums)
         return f"postgresql.ENUM({values}, name={type_.name!r}, create_type=False)"
+    if type(type_).__module__.startswith("sqlalchemy.dialects.postgresql"):
+        autogen_context.imports.add("from sqlalchemy.dialects import postgresql")
+        return _POSTGRESQL_TYPES.render_type(type_, autogen_context)
     if not users(type(type_)):
         return False
     name = imported(type(type_), autogen_context)
@@ -53,6 +65,22 @@ def _render_type(type_: Any, autogen_context: AutogenContext) -> str | Literal[F
         # TypeDecorator passes its arguments on to the impl class.
         return call(name, type_.impl, impl, autogen_context)
     return f"{name}()"  # an impl instance ignores arguments
+
+
+def with_variants(
+    type_: sa.types.TypeEngine[Any], autogen_context: AutogenContext
+) -> str:
+    """`type_` and its `.with_variant(...)` calls, each type written by the hook.
+
+    Alembic writes the types inside the variants with its renderer for the database
+    it runs on (on SQLite, PostgreSQL's types name types the revision never imports),
+    and a type of the user's with variants as the type alone."""
+    base = type_.copy()
+    base._variant_mapping = immutabledict()
+    text = _repr_type(base, autogen_context)
+    for dialect, variant in sorted(type_._variant_mapping.items()):
+        text += f".with_variant({_repr_type(variant, autogen_context)}, {dialect!r})"
+    return text
 
 
 def render_default(
@@ -88,12 +116,15 @@ def call(
     name: str, source: object, cls: type[object], autogen_context: AutogenContext
 ) -> str:
     """`name(...)` with the arguments of cls.__init__, read from `source`'s attributes
-    of the same names, as SQLAlchemy's own reprs do."""
+    of the same names, as SQLAlchemy's own reprs do, or private (_name) or private to
+    a class (_Class__name). An argument with a default that `source` keeps under none
+    of those names is left out: the proof of the written type (proof.py) catches what
+    that changes."""
     arguments = []
     for parameter in list(inspect.signature(cls.__init__).parameters.values())[1:]:
         if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
             continue
-        value = getattr(source, parameter.name, parameter.default)
+        value = kept(source, cls, parameter.name, parameter.default)
         if value is parameter.empty:
             raise CommandError(
                 f"Cannot write {cls.__qualname__}(...) into the revision: it keeps no "
@@ -107,6 +138,19 @@ def call(
         else:
             arguments.append(_value(value, autogen_context))
     return f"{name}({', '.join(arguments)})"
+
+
+def kept(source: object, cls: type[object], name: str, default: object) -> object:
+    """What `source` keeps for `cls.__init__`'s argument `name`, or `default`."""
+    mangled = [f"_{klass.__name__.lstrip('_')}__{name}" for klass in cls.__mro__]
+    for attribute in [name, f"_{name}", *mangled]:
+        value = getattr(source, attribute, _MISSING)
+        if value is not _MISSING:
+            return value
+    return default
+
+
+_MISSING = object()
 
 
 def _value(value: object, autogen_context: AutogenContext) -> str:
