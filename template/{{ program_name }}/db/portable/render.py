@@ -27,7 +27,8 @@ PORTABLE_FUNCTIONS = {"now", "current_timestamp", "current_date", "current_time"
 
 # How Alembic writes PostgreSQL's types when it autogenerates on PostgreSQL: the types
 # inside them (ARRAY(Integer()), JSONB(astext_type=Text())) as the revision imports
-# them. Its renderers keep no state, so they serve on any database.
+# them. An Alembic internal: an impl made without its __init__, since its renderers keep
+# no state and so serve on any database; tests/test_types_proven.py fails if that changes.
 _POSTGRESQL_TYPES = PostgresqlImpl.__new__(PostgresqlImpl)
 
 
@@ -75,6 +76,8 @@ def with_variants(
     Alembic writes the types inside the variants with its renderer for the database
     it runs on (on SQLite, PostgreSQL's types name types the revision never imports),
     and a type of the user's with variants as the type alone."""
+    # A SQLAlchemy internal: variants live in _variant_mapping, which no public API
+    # lists; tests/test_types_proven.py fails if that changes.
     base = type_.copy()
     base._variant_mapping = immutabledict()
     text = _repr_type(base, autogen_context)
