@@ -27,8 +27,9 @@ PORTABLE_FUNCTIONS = {"now", "current_timestamp", "current_date", "current_time"
 
 # How Alembic writes PostgreSQL's types when it autogenerates on PostgreSQL: the types
 # inside them (ARRAY(Integer()), JSONB(astext_type=Text())) as the revision imports
-# them. An Alembic internal: an impl made without its __init__, since its renderers keep
-# no state and so serve on any database; tests/test_types_proven.py fails if that changes.
+# them. An Alembic internal: an impl made without its __init__, since its renderers
+# keep no state and so serve on any database; tests/test_types_proven.py fails if that
+# changes.
 _POSTGRESQL_TYPES = PostgresqlImpl.__new__(PostgresqlImpl)
 
 
