@@ -147,19 +147,20 @@ def difference(old: State, new: State) -> str | None:
         if isinstance(old[part], dict):
             inner = difference(old[part], new[part])
             return f"{part}, {inner}"
-        if part == "rows":  # a table's rows may be many: name only those that differ
+        if isinstance(old[part], list):  # rows, columns: name only those that differ
             return (
-                f"{part}: {_shown(_rows_only_in(new[part], old[part]))}, "
-                f"not {_shown(_rows_only_in(old[part], new[part]))}"
+                f"{part}: {_shown(_only_in(new[part], old[part]))}, "
+                f"not {_shown(_only_in(old[part], new[part]))}"
             )
         return f"{part}: {_shown(new[part])}, not {_shown(old[part])}"
     return None
 
 
-def _rows_only_in(rows: list[str], other: list[str]) -> str:
-    """The rows (each its repr) in `rows` and not in `other`, as many times as `other`
-    lacks them."""
-    return "[" + ", ".join((Counter(rows) - Counter(other)).elements()) + "]"
+def _only_in(items: list[Any], other: list[Any]) -> str:
+    """The items of `items` (rows are their repr already) that `other` lacks, as many
+    times as it lacks them."""
+    lacking = Counter(map(str, items)) - Counter(map(str, other))
+    return "[" + ", ".join(lacking.elements()) + "]"
 
 
 def _shown(value: Any) -> str:
