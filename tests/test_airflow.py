@@ -150,8 +150,8 @@ import datetime as dt
 import sqlalchemy as sa
 from myapp.db import get_engine
 from myapp.models import (
-    DagBundleModel, DagModel, DagRun, DagRunTriggeredByType, Pool, TaskInstance,
-    Variable, XComModel,
+    DagBundleModel, DagModel, DagRun, DagRunTriggeredByType, DagTag, Pool,
+    TaskInstance, Variable, XComModel,
 )
 
 at = dt.datetime(2024, 5, 1, 12, 30, tzinfo=dt.timezone(dt.timedelta(hours=2)))
@@ -163,6 +163,7 @@ with get_engine().begin() as connection:
     insert(DagModel, dag_id="etl", bundle_name="dags-folder", max_active_tasks=16,
            max_consecutive_failed_dag_runs=0, has_task_concurrency_limits=False,
            last_parsed_time=at)
+    insert(DagTag, name="nightly", dag_id="etl")  # kept through dag's rebuilds
     run = insert(DagRun, dag_id="etl", run_id="manual__1", run_type="manual",
                  logical_date=at, triggered_by=DagRunTriggeredByType.UI,
                  conf={"full": True}).inserted_primary_key[0]
@@ -199,8 +200,8 @@ READ_BACK = [
     "2024-05-01T10:30:00+00:00", -1, {"retry": [1, 2]},
     -1, {"rows": 42}, 128, False, "eu-west-1",
 ]  # fmt: skip
-SEEDED = {"dag_bundle", "dag", "dag_run", "task_instance", "xcom", "slot_pool",
-          "variable"}  # fmt: skip
+SEEDED = {"dag_bundle", "dag", "dag_tag", "dag_run", "task_instance", "xcom",
+          "slot_pool", "variable"}  # fmt: skip
 
 
 @pytest.fixture(scope="session")
