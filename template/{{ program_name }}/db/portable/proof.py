@@ -19,16 +19,16 @@ from alembic.autogenerate.render import _repr_type
 from alembic.operations import ops
 from alembic.runtime.migration import MigrationContext
 from alembic.util import CommandError
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 
 from .walk import upgrade_and_downgrade, walk
 
 # What migrations/script.py.mako imports in every revision.
 REVISION_IMPORTS = ["import sqlalchemy as sa", "from alembic import op"]
+# Made from URLs: SQLAlchemy's PostgreSQL dialect classes are untyped to mypy --strict.
 DATABASES: dict[str, Dialect] = {
-    "SQLite": sqlite.dialect(),
-    "PostgreSQL": postgresql.dialect(),
+    "SQLite": sa.make_url("sqlite://").get_dialect()(),
+    "PostgreSQL": sa.make_url("postgresql://").get_dialect()(),
 }
 # Values a type keeps that compiling does not show (JSONText(enforce_string=True)).
 _PLAIN = (str, int, float, bool, enum.Enum, type(None))
