@@ -8,6 +8,7 @@ Whatever one database accepts and the other refuses, and every downgrade that re
 something else than what was there, shows up here, not in production.
 """
 
+import logging
 import os
 import secrets
 import tempfile
@@ -25,7 +26,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from . import snapshot
 from .engines import connect
 from .errors import DatabaseError, one_line
-from .names import DATABASE_URL_ENV
+from .names import DATABASE_URL_ENV, PROGRAM
 from .settings import MIGRATION_BACKUP_ENV, MIGRATION_DATABASE_URL_ENV
 from .url import sync_url
 
@@ -96,6 +97,20 @@ def _refilled(
             for name, type_, nullable, default in parts["columns"]
         ]
     return after
+
+
+@contextmanager
+def quiet_migrations() -> Iterator[None]:
+    """A scratch run's own log lines would bury what the command running it says."""
+    loggers = [logging.getLogger(name) for name in ("alembic", f"{PROGRAM}.db.run")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 def migrating_only(url: str) -> AbstractContextManager[None]:

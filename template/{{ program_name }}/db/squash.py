@@ -19,8 +19,8 @@ anything differs, the checkout is as it was.
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 
 from alembic import command
@@ -31,7 +31,7 @@ from alembic.util import CommandError, to_tuple
 from sqlalchemy import MetaData
 
 from . import scratch, snapshot
-from .declared import recording
+from .declared import record_history
 from .errors import DatabaseError
 from .names import PROGRAM
 from .old_history import read_source
@@ -58,12 +58,11 @@ def squash(
     with (
         tempfile.TemporaryDirectory(prefix=f"{PROGRAM}-squash-") as folder,
         ExitStack() as scratch_databases,
-        _quiet_migrations(),
+        scratch.quiet_migrations(),
     ):
         work = Path(folder)
         source = f"sqlite:///{work / 'source.db'}"
-        with recording() as declared:
-            _migrate(config, source, command.upgrade, target.revision)
+        declared = record_history(config, source, target.revision)
         tables, rows = read_source(source, declared, models)
         old = {
             name: _history(config, url, target.revision)
@@ -242,20 +241,6 @@ def _scratch_databases(
         url = stack.enter_context(scratch.throwaway_database(server))
         databases.append(("PostgreSQL", url.render_as_string(hide_password=False)))
     return databases
-
-
-@contextmanager
-def _quiet_migrations() -> Iterator[None]:
-    """The scratch runs' own log lines would bury what the squash says."""
-    loggers = [logging.getLogger(name) for name in ("alembic", f"{PROGRAM}.db.run")]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
 
 
 def _copy_without(scripts: ScriptDirectory, chain: list[Script], folder: Path) -> Path:
