@@ -15,12 +15,23 @@ from test_safe_migrations import error_lines
 
 IMPORTS = (
     "from sqlalchemy import MetaData, String",
-    "from sqlalchemy import CheckConstraint, DateTime, MetaData, String, func",
+    "from sqlalchemy import CheckConstraint, DateTime, Index, MetaData, String, func, text",
 )
 ACCOUNT = "    create_date: Mapped[date]\n"
 SEEN_AT = (
     "    seen_at: Mapped[date] = mapped_column(\n"
     "        DateTime(timezone=True), server_default=func.now()\n"
+    "    )\n"
+)
+PARTIAL_INDEX = (
+    "    code: Mapped[str | None] = mapped_column(String(10))\n"
+    "    __table_args__ = (\n"
+    "        Index(\n"
+    "            'ix_account_code_set',\n"
+    "            'code',\n"
+    "            postgresql_where=text('code IS NOT NULL'),\n"
+    "            sqlite_where=text('code IS NOT NULL'),\n"
+    "        ),\n"
     "    )\n"
 )
 CODE = (
@@ -83,3 +94,25 @@ def test_a_check_changed_on_postgres_comes_back_as_declared_on_sqlite(
     step_down_and_up(project, sqlite.url)
     (table,) = sqlite.query("SELECT sql FROM sqlite_master WHERE name = 'account'")
     assert "CONSTRAINT ck_account_code_long CHECK (length(code) >= 2)" in table[0]
+
+
+def test_a_partial_index_dropped_on_postgres_comes_back_partial_on_sqlite(
+    project, postgres, tmp_path
+):
+    """PostgreSQL reads back only its own predicate: the downgrade it would write
+    re-creates the index whole on SQLite."""
+    on_postgres = new_database("postgres", tmp_path, postgres)
+    env = project.env(MYAPP_DATABASE_URL=on_postgres.url)
+    edit_models(project, [IMPORTS, (ACCOUNT, ACCOUNT + PARTIAL_INDEX)])
+    autogenerate(project, env, "add code")
+    edit_models(project, [(PARTIAL_INDEX, CODE.split("\n")[0] + "\n")])
+    dropped = autogenerate(project, env, "drop code index")
+
+    check_scratch(project, postgres)
+    assert "sqlite_where" in downgrade_of(dropped)
+    sqlite = new_database("sqlite", tmp_path, None)
+    step_down_and_up(project, sqlite.url)
+    (index,) = sqlite.query(
+        "SELECT sql FROM sqlite_master WHERE name = 'ix_account_code_set'"
+    )
+    assert index[0].endswith("WHERE code IS NOT NULL")

@@ -3,7 +3,8 @@ database it built: the tables, as the revisions declared them, and every row.
 
 A database reads its schema back in its own words, and some of what the revisions
 said it does not keep at all. So each column's type and default come from the
-revisions' own operations (declared.py) where the database agrees with them; names are
+revisions' own operations (declared.py) where the database agrees with them, and each
+named CHECK's rule from them; names are
 kept exactly as they were given; the CHECKs that types make themselves are left to the
 types; and the foreign keys that close a cycle between tables are added after them. The
 rows: after an empty start, every row was inserted by a data migration.
@@ -81,6 +82,10 @@ def _as_declared(
         else:  # changed by hand-written SQL, or by an operation not recorded
             reflected.column(column)
     _leave_checks_to_types(table, dialect)
+    for check in table.constraints:
+        declared_rule = declared.checks.get((table.name, str(check.name)))
+        if isinstance(check, sa.CheckConstraint) and declared_rule is not None:
+            check.sqltext = sa.text(declared_rule)
     for index in table.indexes:
         # SQLite reads back a partial index's predicate as its own; PostgreSQL takes the
         # same SQL.
