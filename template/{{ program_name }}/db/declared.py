@@ -30,6 +30,7 @@ from alembic.config import Config
 from alembic.operations import ops
 from alembic.operations.base import AbstractOperations
 from alembic.util import CommandError
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import scratch
@@ -134,7 +135,7 @@ class Declared:
             if isinstance(op, ops.AlterColumnOp):
                 was = self.columns.get((op.table_name, op.column_name))
                 if was is not None:
-                    op.existing_type = was.type
+                    op.existing_type = _restored_type(op.existing_type, was.type)
                     op.existing_server_default = was.server_default
         for op in walk(downgrade):
             if isinstance(op, ops.AddColumnOp):
@@ -161,7 +162,7 @@ class Declared:
     def _restore_column(self, table: str, column: sa.Column[Any]) -> None:
         was = self.columns.get((table, column.name))
         if was is not None:
-            column.type = was.type
+            column.type = _restored_type(column.type, was.type)
             column.server_default = was.server_default
 
     def _restore_alter(self, op: ops.AlterColumnOp) -> None:
@@ -170,7 +171,7 @@ class Declared:
         if was is None:
             return
         if op.modify_type is not None:
-            op.modify_type = was.type
+            op.modify_type = _restored_type(op.modify_type, was.type)
         if op.modify_server_default is not False:
             op.modify_server_default = was.server_default
 
@@ -240,6 +241,12 @@ def declared_at(config: Config, heads: tuple[str, ...]) -> Declared:
                 str(error).splitlines()[0],
             )
             return Declared()
+
+
+def _restored_type(reflected: Any, declared: Any) -> Any:
+    """The declared type, but for a PostgreSQL enum type read from the database:
+    PostgreSQL's enum support creates and drops that type around the column itself."""
+    return reflected if isinstance(reflected, postgresql.ENUM) else declared
 
 
 def _named(name: object) -> bool:
