@@ -247,3 +247,27 @@ def test_a_type_picked_per_database_replaces_a_dropped_column(
         "id": "int4",
         "new": "jsonb",
     }
+
+
+def test_the_formatting_hook_removes_a_revision_that_uses_a_name_it_never_imports(
+    project,
+):
+    """What the type proof does not cover (a hand-edited template, a default written
+    with a bare name) still meets ruff's F821 before anyone runs it."""
+    path = project.path / VERSIONS / "0badc0ffee00_uses_text.py"
+    path.write_text(
+        'import sqlalchemy as sa\n\n\ndef upgrade():\n    sa.Column("x", Text())\n'
+    )
+
+    result = project.run(
+        "python", "-m", "myapp.migrations.format_revision", str(path), check=False
+    )
+
+    assert not path.exists()
+    assert result.stderr.splitlines() == [
+        (
+            f"Removed {path}: it uses a name it never imports (F821 Undefined name "
+            "`Text`). Import it in the models' module, or write that part of the "
+            "revision by hand."
+        )
+    ]
