@@ -207,6 +207,10 @@ def record_history(config: Config, url: str, revision: str) -> Declared:
     scratch_config = copy.copy(config)
     # Its own attributes: no caller's connection; no alembic.ini logging set up again.
     scratch_config.attributes = {"configure_logger": False}
+    # Alembic internals: alembic.context and alembic.op are module proxies (_proxy,
+    # _install_proxy) that a nested command replaces and then removes, which would end
+    # the caller's autogenerate; tests/test_downgrades_from_history.py fails if they
+    # change.
     running = [
         getattr(module, "_proxy", None) for module in (alembic.context, alembic.op)
     ]
