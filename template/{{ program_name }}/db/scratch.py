@@ -63,20 +63,21 @@ def _step_up_proving_downgrades(config: Config, url: str) -> None:
     """From base to the heads, one revision at a time: up, down again, compare the
     schema with the one before (rows may rightly differ: data migrations), up again."""
     scripts = ScriptDirectory.from_config(config)
-    before = snapshot.read(url, rows=False)
+    before, before_prints = snapshot.read(url, rows=False), snapshot.fingerprints(url)
     for script in reversed(list(scripts.walk_revisions("base", "heads"))):
         command.upgrade(config, script.revision)
-        at = snapshot.read(url, rows=False)
+        at_prints = snapshot.fingerprints(url)
+        at = snapshot.reread(before, before_prints, at_prints, url)
         command.downgrade(config, f"{script.revision}-1")
-        after = _refilled(snapshot.read(url, rows=False), before, at)
-        difference = snapshot.difference(before, after)
+        after = snapshot.reread(at, at_prints, snapshot.fingerprints(url), url)
+        difference = snapshot.difference(before, _refilled(after, before, at))
         if difference:
             raise CommandError(
                 f"the downgrade of {script.revision} ({script.doc}) does not give back "
                 f"the schema it started from: {difference}"
             )
         command.upgrade(config, script.revision)
-        before = at
+        before, before_prints = at, at_prints
 
 
 def _refilled(
@@ -85,18 +86,20 @@ def _refilled(
     """`after`, with each NOT NULL column that the upgrade dropped and the downgrade
     added back nullable taken as NOT NULL: its data is gone, so the downgrade adds it
     back empty, by design (destructive.py), for its owner to refill."""
+    refilled = dict(after)
     for table, parts in after.items():
         if not table.startswith("table ") or table not in before or table not in at:
             continue
         was = {column[0]: column for column in before[table]["columns"]}
         kept = {column[0] for column in at[table]["columns"]}
-        parts["columns"] = [
+        columns = [
             was[name]
             if name not in kept and was.get(name) == (name, type_, False, default)
             else (name, type_, nullable, default)
             for name, type_, nullable, default in parts["columns"]
         ]
-    return after
+        refilled[table] = {**parts, "columns": columns}
+    return refilled
 
 
 @contextmanager

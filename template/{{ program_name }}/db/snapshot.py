@@ -47,8 +47,63 @@ POSTGRESQL_OTHERS = """
 """
 
 
-def read(url: str, *, rows: bool = True) -> State:
-    """The schema of the database at `url`, and its rows unless `rows` is False."""
+# Each table's definition as the database keeps it, read in one query: a table whose
+# fingerprint has not changed is as it was, so it need not be reflected again.
+SQLITE_FINGERPRINTS = """
+    SELECT tbl_name, group_concat(type || ' ' || name || ' ' || coalesce(sql, ''), '|')
+    FROM (SELECT * FROM sqlite_master WHERE type IN ('table', 'index') ORDER BY type, name)
+    GROUP BY tbl_name
+"""
+POSTGRESQL_FINGERPRINTS = """
+    SELECT c.relname, concat_ws('|',
+        (SELECT string_agg(concat_ws(' ', a.attname, format_type(a.atttypid, a.atttypmod),
+                                     a.attnotnull, pg_get_expr(d.adbin, d.adrelid)),
+                           '|' ORDER BY a.attname)
+         FROM pg_attribute a
+         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
+        (SELECT string_agg(concat_ws(' ', conname, pg_get_constraintdef(oid)),
+                           '|' ORDER BY conname)
+         FROM pg_constraint WHERE conrelid = c.oid),
+        (SELECT string_agg(pg_get_indexdef(indexrelid), '|' ORDER BY indexrelid)
+         FROM pg_index WHERE indrelid = c.oid),
+        c.reloptions::text)
+    FROM pg_class c
+    WHERE c.relkind IN ('r', 'p') AND c.relnamespace = to_regnamespace(current_schema())
+"""
+
+
+def fingerprints(url: str) -> dict[str, str]:
+    """Each table of the database at `url`, and its fingerprint."""
+    engine = get_engine(sa.make_url(url))
+    try:
+        with engine.connect() as connection:
+            postgresql = connection.dialect.name == "postgresql"
+            query = POSTGRESQL_FINGERPRINTS if postgresql else SQLITE_FINGERPRINTS
+            return {name: print_ for name, print_ in connection.exec_driver_sql(query)}
+    finally:
+        engine.dispose()
+
+
+def reread(state: State, was: dict[str, str], now: dict[str, str], url: str) -> State:
+    """`state`, the schema when the tables' fingerprints were `was`, brought up to date
+    with the database at `url`, whose fingerprints are `now`: only the tables that
+    changed are read again, so a step costs what it changed, not what the database
+    holds."""
+    changed = {name for name, print_ in now.items() if was.get(name) != print_}
+    kept = {
+        part: value
+        for part, value in state.items()
+        if part.startswith("table ")
+        and part.removeprefix("table ") in now
+        and part.removeprefix("table ") not in changed
+    }
+    return {**kept, **read(url, rows=False, tables=changed)}
+
+
+def read(url: str, *, rows: bool = True, tables: set[str] | None = None) -> State:
+    """The schema of the database at `url` (of `tables` alone, when given, and the
+    enum types, sequences, views and triggers), and its rows unless `rows` is False."""
     engine = get_engine(sa.make_url(url))
     read_sqlite_whole(engine.dialect)  # SQLite's expression indexes and AUTOINCREMENT
     try:
@@ -57,6 +112,7 @@ def read(url: str, *, rows: bool = True) -> State:
             state: State = {
                 f"table {name}": _table(connection, inspector, name, rows)
                 for name in sorted(inspector.get_table_names())
+                if tables is None or name in tables
             }
             if connection.dialect.name == "postgresql":
                 state["enum types"] = connection.exec_driver_sql(ENUMS).all()
