@@ -40,6 +40,14 @@ from .portable.enum_values import ChangeEnumValuesOp
 from .portable.walk import upgrade_and_downgrade, walk
 
 log = logging.getLogger(__name__)
+# What a downgrade brings back from the past, which restore() writes as declared.
+_RESTORED = (
+    ops.AddColumnOp,
+    ops.CreateTableOp,
+    ops.AlterColumnOp,
+    ops.CreateCheckConstraintOp,
+    ops.CreateIndexOp,
+)
 
 Key = tuple[str, str]  # (table, column), (table, CHECK name) or (table, index name)
 
@@ -124,6 +132,16 @@ class Declared:
 
     def _records(self) -> list[dict[Key, Any]]:
         return [self.columns, self.checks, self.indexes]
+
+    @staticmethod
+    def needed_by(script: ops.MigrationScript) -> bool:
+        """Whether `script` says anything about the past that restore() would write:
+        most revisions only add, and their downgrades only drop, so the history need not
+        be built for them."""
+        upgrade, downgrade = upgrade_and_downgrade(script)
+        return any(isinstance(op, ops.AlterColumnOp) for op in walk(upgrade)) or any(
+            isinstance(op, _RESTORED) for op in walk(downgrade)
+        )
 
     def restore(self, script: ops.MigrationScript) -> None:
         """Write what `script` says about the past as the history declared it, in
