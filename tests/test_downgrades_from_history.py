@@ -34,6 +34,17 @@ PARTIAL_INDEX = (
     "        ),\n"
     "    )\n"
 )
+CLOSED_AT = (
+    "    closed_at: Mapped[date | None] = mapped_column(DateTime(timezone=True))\n"
+)
+CLOSED_ON = "    closed_at: Mapped[date | None]\n"
+BADGE = (
+    "\n\nclass Badge(Base):\n"
+    "    __tablename__ = 'badge'\n\n"
+    "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+    "    label: Mapped[str] = mapped_column(String(20))\n"
+    "    __table_args__ = (CheckConstraint('length(label) >= 2', name='label_long'),)\n"
+)
 CODE = (
     "    code: Mapped[str | None] = mapped_column(String(10))\n"
     "    __table_args__ = (CheckConstraint('length(code) >= 2', name='code_long'),)\n"
@@ -58,42 +69,58 @@ def step_down_and_up(project, url: str) -> None:
     project.run("alembic", "downgrade", "-1", env=env)
 
 
-def test_a_column_dropped_on_sqlite_comes_back_aware_of_its_time_zone_on_postgres(
+def test_columns_dropped_or_retyped_on_sqlite_come_back_aware_of_their_time_zone(
     project, postgres, tmp_path
 ):
+    """SQLite reads a timestamp with its time zone back as DATETIME: the downgrade
+    would re-create a dropped one, or restore a changed one, without it on PostgreSQL."""
     sqlite = new_database("sqlite", tmp_path, None)
     env = project.env(MYAPP_DATABASE_URL=sqlite.url)
-    edit_models(project, [IMPORTS, (ACCOUNT, ACCOUNT + SEEN_AT)])
-    autogenerate(project, env, "add seen at")
-    edit_models(project, [(ACCOUNT + SEEN_AT, ACCOUNT)])
-    dropped = autogenerate(project, env, "drop seen at")
+    edit_models(project, [IMPORTS, (ACCOUNT, ACCOUNT + SEEN_AT + CLOSED_AT)])
+    autogenerate(project, env, "add seen and closed")
+    edit_models(project, [(SEEN_AT + CLOSED_AT, CLOSED_ON)])
+    changed = autogenerate(project, env, "drop seen at and close on a day")
 
     check_scratch(project, postgres)
-    assert "sa.DateTime(timezone=True)" in downgrade_of(dropped)
+    assert downgrade_of(changed).count("sa.DateTime(timezone=True)") == 2
     on_postgres = new_database("postgres", tmp_path, postgres)
     step_down_and_up(project, on_postgres.url)
     assert on_postgres.query(
-        "SELECT data_type, column_default FROM information_schema.columns"
-        " WHERE table_name = 'account' AND column_name = 'seen_at'"
-    ) == [("timestamp with time zone", "now()")]
+        "SELECT column_name, data_type, column_default FROM information_schema.columns"
+        " WHERE table_name = 'account' AND column_name IN ('seen_at', 'closed_at')"
+        " ORDER BY column_name"
+    ) == [
+        ("closed_at", "timestamp with time zone", None),
+        ("seen_at", "timestamp with time zone", "now()"),
+    ]
 
 
-def test_a_check_changed_on_postgres_comes_back_as_declared_on_sqlite(
+def test_checks_changed_or_dropped_on_postgres_come_back_as_declared_on_sqlite(
     project, postgres, tmp_path
 ):
+    """PostgreSQL reads a CHECK's rule back in its own words, `length(code::text)`,
+    which SQLite refuses: in a constraint re-created alone, or in a dropped table's."""
     on_postgres = new_database("postgres", tmp_path, postgres)
     env = project.env(MYAPP_DATABASE_URL=on_postgres.url)
-    edit_models(project, [IMPORTS, (ACCOUNT, ACCOUNT + CODE)])
-    autogenerate(project, env, "add code")
-    edit_models(project, [("length(code) >= 2", "length(code) >= 3")])
-    changed = autogenerate(project, env, "longer code")
+    edit_models(project, [IMPORTS, (ACCOUNT, ACCOUNT + CODE + BADGE)])
+    autogenerate(project, env, "add code and badges")
+    edit_models(project, [("length(code) >= 2", "length(code) >= 3"), (BADGE, "")])
+    changed = autogenerate(project, env, "longer code and no badges")
 
     check_scratch(project, postgres)
     assert "length(code) >= 2" in downgrade_of(changed)
+    assert "length(label) >= 2" in downgrade_of(changed)
     sqlite = new_database("sqlite", tmp_path, None)
     step_down_and_up(project, sqlite.url)
-    (table,) = sqlite.query("SELECT sql FROM sqlite_master WHERE name = 'account'")
-    assert "CONSTRAINT ck_account_code_long CHECK (length(code) >= 2)" in table[0]
+    tables = dict(
+        sqlite.query("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
+    )
+    assert (
+        "CONSTRAINT ck_account_code_long CHECK (length(code) >= 2)" in tables["account"]
+    )
+    assert (
+        "CONSTRAINT ck_badge_label_long CHECK (length(label) >= 2)" in tables["badge"]
+    )
 
 
 def test_a_partial_index_dropped_on_postgres_comes_back_partial_on_sqlite(
