@@ -6,7 +6,8 @@ adds their own models: TypeDecorators whose impl takes types or that have their 
 constructor, a server default compiled per database, unnamed CHECK constraints that
 types make, a foreign-key cycle closed by use_alter, expression indexes (one DESC), a
 primary key that is also unique, a named CHECK whose rule changes, an enum used in a
-partial index's predicate, and timezone-aware timestamps.
+partial index's predicate, and timezone-aware timestamps. The revision made on SQLite
+adds a CHECK and a predicate that compare a boolean with TRUE (SQLite's own SQL says 1).
 """
 
 import enum
@@ -26,6 +27,8 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     func,
+    or_,  # noqa: F401 - the change made on SQLite uses it
+    true,  # noqa: F401 - the change made on SQLite uses it
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.compiler import compiles

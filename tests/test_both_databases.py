@@ -34,6 +34,16 @@ CHANGES_ON_SQLITE = [
         'CheckConstraint("score BETWEEN 0 AND 100", name="score_rule")',
     ),
     ('    low = "low"\n', '    low = "low"\n    medium = "medium"\n'),  # longer
+    (  # a boolean compared with TRUE, in a rule and in a predicate
+        '    __table_args__ = (\n        Index("ix_team_lower_code"',
+        (
+            "    __table_args__ = (\n"
+            '        CheckConstraint(or_(active == true(), score == 0), name="idle"),\n'
+            '        Index("ix_team_active", score, postgresql_where=active == true(),'
+            " sqlite_where=active == true()),\n"
+            '        Index("ix_team_lower_code"'
+        ),
+    ),
 ]
 CHANGES_ON_POSTGRES = [
     # One out, one in, and longer: SQLite's VARCHAR(6) must widen.

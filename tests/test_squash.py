@@ -82,6 +82,11 @@ HISTORY = {
                 name=op.f("fk_invoice_account_id_account"),
             ),
             sa.PrimaryKeyConstraint("id", name=op.f("pk_invoice")),
+            # SQLite stores it as `paid = 0 OR ...`, which PostgreSQL refuses.
+            sa.CheckConstraint(
+                sa.or_(sa.column("paid") == sa.false(), sa.column("total").is_not(None)),
+                name=op.f("ck_invoice_paid_has_total"),
+            ),
         )
         op.create_index(
             "ix_invoice_open", "invoice", ["account_id"],
@@ -443,6 +448,16 @@ def test_the_new_history_builds_what_the_old_one_built(
 
     assert describe(database) == describe(old)
     assert database.query("SELECT count(*) FROM invoice") == [(2,)]
+
+
+def test_a_check_comes_through_as_its_revision_wrote_it(squashed):
+    """Not as SQLite, where the squash reads the old history's tables, stores it: the
+    proof on PostgreSQL, which refuses `paid = 0`, passed on the way."""
+    (path,) = (squashed["after"].path / VERSIONS).glob("*squash_the_first_year.py")
+    text = path.read_text()
+
+    assert "paid = false OR total IS NOT NULL" in text
+    assert "paid = 0" not in text
 
 
 def test_down_to_base_and_back_up(squashed, database):

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Inspector
 
 from .engines import get_engine
-from .portable.reflected import bare_sql
+from .portable.reflected import bare_sql, booleans_as_numbers
 from .portable.sqlite_reflection import read_sqlite_whole
 
 # Each part's name, and its value: a table's parts, or the database's enum types and
@@ -164,7 +164,7 @@ def _table(
         ),
         "indexes": sorted(_index(index) for index in inspector.get_indexes(name)),
         "check constraints": sorted(
-            (check["name"] or "", bare_sql(check["sqltext"]))
+            (check["name"] or "", bare_sql(booleans_as_numbers(check["sqltext"])))
             for check in inspector.get_check_constraints(name)
         ),
     }
@@ -186,7 +186,7 @@ def _index(index: Any) -> tuple[Any, ...]:
         [str(element) for element in index.get("expressions") or index["column_names"]],
         bool(index["unique"]),
         sorted((index.get("column_sorting") or {}).items()),
-        bare_sql(str(where if where is not None else "")),
+        bare_sql(booleans_as_numbers(str(where if where is not None else ""))),
     )
 
 

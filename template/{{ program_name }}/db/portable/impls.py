@@ -7,6 +7,8 @@ Alembic's for its database.
   change would otherwise never reach the database.
 - A SQLite batch rebuild of an AUTOINCREMENT table (sqlite_reflection.py keeps the
   option) keeps the largest id it ever handed out, so a deleted id is never given again.
+- On SQLite, autogenerate writes rules and index predicates with TRUE and FALSE, which
+  both databases read, not SQLite's own 1 and 0.
 - The SQL that `--sql` writes for PostgreSQL tells squawk, the lock lint, which type
   changes rewrite nothing: widening a VARCHAR, or making it TEXT.
 """
@@ -21,8 +23,10 @@ from alembic.ddl._autogen import ComparisonResult
 from alembic.ddl.impl import DefaultImpl
 from alembic.operations.batch import ApplyBatchImpl, BatchOperationsImpl
 from alembic.util.sqla_compat import is_expression_index
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler, SQLiteDialect
 from sqlalchemy.exc import DBAPIError
 
+from .reflected import booleans_as_numbers
 from .sqlite_indexes import reads_indexes_whole
 
 # How to read both sides alike: PostgreSQL writes `(name)::text`, `~~` for LIKE, and
@@ -33,7 +37,7 @@ _ANY_ARRAY = re.compile(r"=any\s*array\[([^\]]*)\]")
 
 def normalize(sql: str) -> str:
     """SQL in a form that compares equal however either database wrote it."""
-    sql = _CAST.sub("", sql.lower())
+    sql = _CAST.sub("", booleans_as_numbers(sql).lower())
     sql = re.sub(r"\bnot\s+like\b", "!~~", sql)
     sql = re.sub(r"\blike\b", "~~", sql)
     sql = re.sub(r"[\s()\"`]", "", sql)
@@ -125,6 +129,20 @@ class SQLiteImpl(_Compare, sqlite.SQLiteImpl):
         ).scalar()
         return int(found or 0)
 
+    def render_ddl_sql_expr(
+        self, expr: Any, is_server_default: bool = False, **kw: Any
+    ) -> str:
+        """A CHECK's rule, an index's expression or predicate, as autogenerate writes it
+        into a revision: with TRUE and FALSE, not SQLite's 1 and 0, which PostgreSQL
+        refuses beside a boolean (`operator does not exist: boolean = integer`)."""
+        if is_server_default:  # reflected.py makes defaults portable
+            return super().render_ddl_sql_expr(expr, is_server_default, **kw)
+        compiled = expr.compile(
+            dialect=_KEYWORD_BOOLEANS,
+            compile_kwargs={"literal_binds": True, "include_table": False},
+        )
+        return str(compiled)
+
     def correct_for_autogen_constraints(self, *constraints_and_indexes: Any) -> None:
         if not reads_indexes_whole(self.dialect):
             # Alembic's SQLite implementation of this method has no annotations.
@@ -148,6 +166,22 @@ class SQLiteImpl(_Compare, sqlite.SQLiteImpl):
         if changes:
             return ComparisonResult.Different(changes)
         return ComparisonResult.Equal()
+
+
+class _KeywordBooleansCompiler(SQLiteCompiler):
+    # SQLite reads TRUE and FALSE (3.23 and newer) as 1 and 0.
+    def visit_true(self, expr: Any, **kw: Any) -> str:
+        return "true"
+
+    def visit_false(self, expr: Any, **kw: Any) -> str:
+        return "false"
+
+
+class _KeywordBooleansDialect(SQLiteDialect):
+    statement_compiler = _KeywordBooleansCompiler
+
+
+_KEYWORD_BOOLEANS = _KeywordBooleansDialect()
 
 
 class PostgresqlImpl(_Compare, postgresql.PostgresqlImpl):
