@@ -207,6 +207,33 @@ def runtime_venv(wheel, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def mypy_cache(rendered, venv, tmp_path_factory) -> Path:
+    """mypy's cache after checking the default project, built once per run: a check
+    from nothing reads all of SQLAlchemy and Alembic (10 s and more), one from a warm
+    cache, as on a developer's machine or a CI runner with a cache, reads the project."""
+
+    def build(folder: Path) -> str:
+        project, _ = rendered["default"]
+        cache = folder / "cache"
+        env = {"PATH": f"{venv / 'bin'}{os.pathsep}/usr/bin:/bin", "HOME": str(folder)}
+        subprocess.run(
+            [str(venv / "bin/mypy")], cwd=project, env=env | {"MYPY_CACHE_DIR": str(cache)},
+            capture_output=True, check=False,
+        )  # fmt: skip
+        return str(cache)
+
+    return Path(once_per_run(tmp_path_factory, "mypy-cache", build))
+
+
+@pytest.fixture
+def warm_mypy(mypy_cache, tmp_path) -> dict[str, str]:
+    """The environment that points mypy at a private copy of the warm cache."""
+    copy = tmp_path / "mypy-cache"
+    shutil.copytree(mypy_cache, copy)
+    return {"MYPY_CACHE_DIR": str(copy)}
+
+
+@pytest.fixture(scope="session")
 def projects(rendered, venv, tmp_path_factory) -> dict[str, Project]:
     return {
         name: Project(path, answers, venv, tmp_path_factory.mktemp(f"home-{name}"))
