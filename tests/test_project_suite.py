@@ -14,13 +14,29 @@ OTHER_VARIANTS = [variant for variant in VARIANTS if variant != "default"]
 
 
 @pytest.mark.parametrize("variant", OTHER_VARIANTS)
-def test_project_test_suite_passes(projects, variant):
+def test_project_test_suite_passes_and_touches_only_its_own_database(
+    projects, variant, tmp_path
+):
+    """With production's variables exported, as the README's production section shows:
+    a migration URL, and settings that would fail any migration that read them."""
     project = projects[variant]
+    production = tmp_path / "production.db"
+    prefix = f"{project.program.upper()}_MIGRATION"
+    exported = {
+        f"{prefix}_DATABASE_URL": f"sqlite:///{production}",
+        f"{prefix}_BACKUP": "0",
+        f"{prefix}_LOCK_TIMEOUT": "not a number",
+        f"{prefix}_WAIT": "not a number",
+    }
 
-    result = project.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    result = project.run(
+        "python", "-m", "pytest", "-q", "-p", "no:cacheprovider",
+        env=project.env(**exported),
+    )  # fmt: skip
 
     assert " passed" in result.stdout
     assert "failed" not in result.stdout and "error" not in result.stdout
+    assert not production.exists()
 
 
 @pytest.mark.parametrize("variant", OTHER_VARIANTS)

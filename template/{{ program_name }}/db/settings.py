@@ -20,6 +20,14 @@ LOCK_TIMEOUT = 2.0
 # connections, for another process's migration, for table locks across retries.
 MIGRATION_WAIT_ENV = f"{PREFIX}_WAIT"
 WAIT = 600.0
+# Every variable above. A test run clears them all (tests/conftest.py): a migration URL
+# or a setting exported for production must not reach the tests' database.
+MIGRATION_SETTINGS_ENV = (
+    MIGRATION_DATABASE_URL_ENV,
+    MIGRATION_BACKUP_ENV,
+    MIGRATION_LOCK_TIMEOUT_ENV,
+    MIGRATION_WAIT_ENV,
+)
 
 
 def lock_timeout() -> float:
