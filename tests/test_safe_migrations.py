@@ -399,6 +399,36 @@ def test_a_malformed_url_is_one_clear_line(project):
 
 
 @pytest.mark.parametrize(
+    "migrations",
+    ["postgresql+psycopg://owner:s3cret-pw@127.0.0.1:1/app", "sqlite:///other.db"],
+)
+def test_a_migration_url_that_names_another_database_is_refused(project, migrations):
+    """The program's SQLite file and a PostgreSQL database, or two SQLite files:
+    migrations would change one and the program query the other."""
+    env = project.env(
+        MYAPP_DATABASE_URL=f"sqlite:///{project.path / 'program.db'}",
+        MYAPP_MIGRATION_DATABASE_URL=migrations,
+    )
+
+    # Bounded: were it not refused, the start would wait for the server on port 1.
+    cli = project.run("alembic", "upgrade", "head", env=env, check=False, timeout=60)
+    code = project.run("python", "-c", MIGRATE, env=env, check=False, timeout=60)
+
+    refusal = (
+        "MYAPP_MIGRATION_DATABASE_URL and MYAPP_DATABASE_URL name different databases ("
+        f"{migrations.replace('s3cret-pw', '***')} and sqlite:///{project.path}"
+        "/program.db): the two may differ in the user and password, and in the host "
+        "and port of a pooler in front of the same server, not in the database. "
+        "Nothing was migrated."
+    )
+    assert error_lines(cli) == [f"FAILED: {refusal}"]
+    assert last_line(code) == f"myapp.db.DatabaseError: {refusal}"
+    assert_no_password([cli, code], "s3cret-pw")
+    assert not (project.path / "program.db").exists()
+    assert not (project.path / "other.db").exists()
+
+
+@pytest.mark.parametrize(
     ("where", "driver"),
     [("unreachable", "psycopg"), ("wrong password", "psycopg"),
      ("unreachable", "asyncpg")],

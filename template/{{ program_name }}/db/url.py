@@ -86,10 +86,31 @@ def get_url(variable: str = DATABASE_URL_ENV, *, create: bool = True) -> URL:
 
 def migration_url_variable() -> str:
     """The variable migrations take their URL from: $MIGRATION_DATABASE_URL_ENV when it
-    is set, else the program's own."""
-    if os.environ.get(MIGRATION_DATABASE_URL_ENV, "").strip():
-        return MIGRATION_DATABASE_URL_ENV
-    return DATABASE_URL_ENV
+    is set, else the program's own. Raises DatabaseError when the two name different
+    databases: migrations would change one, and the program query the other."""
+    if not os.environ.get(MIGRATION_DATABASE_URL_ENV, "").strip():
+        return DATABASE_URL_ENV
+    migrations = get_url(MIGRATION_DATABASE_URL_ENV)
+    program = get_url(DATABASE_URL_ENV, create=False)
+    if _database(migrations) != _database(program):
+        raise DatabaseError(
+            f"{MIGRATION_DATABASE_URL_ENV} and {DATABASE_URL_ENV} name different "
+            f"databases ({_shown(migrations)} and {_shown(program)}): the two may "
+            "differ in the user and password, and in the host and port of a pooler in "
+            "front of the same server, not in the database. Nothing was migrated."
+        )
+    return MIGRATION_DATABASE_URL_ENV
+
+
+def _database(url: URL) -> tuple[str, str]:
+    """Which database `url` names: its kind, and its file or its name on the server."""
+    if url.get_backend_name() == "sqlite":
+        return "sqlite", os.path.realpath(url.database or "")
+    return url.get_backend_name(), url.database or ""
+
+
+def _shown(url: URL) -> str:
+    return url.render_as_string(hide_password=True)
 
 
 def sync_url(url: URL) -> URL:
