@@ -76,7 +76,10 @@ class Project:
         env.update(extra)
         return env
 
-    def run(self, *args: str, check: bool = True, env: dict | None = None, cwd=None):
+    def run(
+        self, *args: str, check: bool = True, env: dict | None = None, cwd=None,
+        timeout: float | None = None,
+    ):  # fmt: skip
         """Run a command from the project's venv (alembic, python, pytest, ruff)."""
         command = [str(self.venv / "bin" / args[0]), *args[1:]]
         result = subprocess.run(
@@ -86,6 +89,7 @@ class Project:
             env=env if env is not None else self.env(),
             capture_output=True,
             text=True,
+            timeout=timeout,
         )
         if check and result.returncode != 0:
             pytest.fail(

@@ -14,7 +14,7 @@ from itertools import pairwise
 import psycopg
 import pytest
 from conftest import new_database
-from pg_server import PostgresServer
+from pg_server import PostgresServer, free_port
 from test_safe_migrations import MIGRATE, SEED_HEAD, add_revision, error_lines
 
 ADD_EMAIL = 'op.add_column("account", sa.Column("email", sa.String(200)))'
@@ -507,6 +507,29 @@ def test_a_server_that_stays_down_is_one_line_after_the_budget(
         "connections: "
     )
     assert "Connection refused" in failed and "super-secret-pw" not in failed
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("alembic", "current"), ("alembic", "check"), ("python", "-m", "myapp", "db", "current")],
+)  # fmt: skip
+def test_a_command_that_only_reads_does_not_wait_for_a_server_that_is_not_there(
+    project, command
+):
+    """The wait budget is for services starting beside their database; a person asking
+    where a database is gets the answer at once (here, well before the 600 s)."""
+    where = f"127.0.0.1:{free_port()}/app"
+    env = project.env(MYAPP_DATABASE_URL=f"postgresql+psycopg://app:secret-pw@{where}")
+
+    result = project.run(*command, env=env, check=False, timeout=60)
+
+    (failed,) = error_lines(result)
+    assert failed.startswith(
+        f"FAILED: Cannot connect to postgresql+psycopg://app:***@{where}: "
+    )
+    assert "Connection refused" in failed
+    assert "Waiting for" not in result.stderr
+    assert "secret-pw" not in result.stdout + result.stderr
 
 
 def test_forty_starters_share_a_server_of_ten_connections(

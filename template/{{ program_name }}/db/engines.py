@@ -171,7 +171,8 @@ def _sqlite_rules(engine: Engine, *, migrating: bool) -> Engine:
 def connect(engine: Engine, budget: Budget | None = None) -> Iterator[Connection]:
     """Connect, turning "cannot reach the database" into a one-line DatabaseError.
 
-    With a `budget`, a server that is starting, restarting or full is waited for.
+    With a `budget` of some seconds, a server that is starting, restarting or full is
+    waited for.
     """
     from .waits import Backoff
 
@@ -186,11 +187,13 @@ def connect(engine: Engine, budget: Budget | None = None) -> Iterator[Connection
             written = _AS_WRITTEN.get(engine, engine.url)
             where = written.render_as_string(hide_password=True)
             reason = " ".join(str(error.orig).split())
-            if budget is None or not any(words in reason for words in NOT_YET):
+            waits = budget is not None and budget.seconds > 0
+            if not waits or not any(words in reason for words in NOT_YET):
                 message = f"Cannot connect to {where}: {reason}"
                 raise DatabaseError(
                     sqlite.explain(error, engine.url) or message
                 ) from error
+            assert budget is not None
             budget.wait(f"{where} to accept connections", reason, backoff.pause())
     with connection:
         yield connection

@@ -43,6 +43,8 @@ def say_waiting(seconds: float, what: str, detail: str) -> None:
 
 
 def gave_up(seconds: float, what: str, detail: str) -> str:
+    if not seconds:  # a command that only reads, or a budget of 0
+        return f"Did not wait for {what}: {detail}"
     return (
         f"Gave up after {seconds:g} s ({MIGRATION_WAIT_ENV}) waiting for {what}: "
         f"{detail}"
