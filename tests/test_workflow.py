@@ -7,6 +7,7 @@ import textwrap
 import pytest
 from conftest import add_invoice_model, new_database
 from conftest import sqlite_query as query
+from test_safe_migrations import error_lines
 
 SEEDED = [
     ("Ed Williams", "2007-05-27"),
@@ -299,21 +300,45 @@ def test_branches_are_merged_stamped_and_shown_from_the_db_command(project):
                     "--head", "8c4e2d6a1b57", "--splice", env=env)  # fmt: skip
     heads = db("heads")
     branches = db("branches")
-    two_heads = project.run(
-        "python", "-m", "myapp", "db", "upgrade", env=env, check=False
-    )
+    # Each says the same: the two heads, and the command that joins them.
+    refused = [
+        project.run("python", "-m", "myapp", "db", *args, env=env, check=False)
+        for args in (["upgrade"], ["check"], ["check", "--scratch"])
+    ]
     db("merge", "heads", "-m", "join work")
     (merge,) = (project.path / "myapp/migrations/versions").glob("*_join_work.py")
     merge_id = merge.name.split("-")[1].split("_")[0]
     db("upgrade")
     shown = db("show", merge_id)
+    ambiguous = project.run(
+        "python", "-m", "myapp", "db", "downgrade", "-1", env=env, check=False
+    )
     db("stamp", "8c4e2d6a1b57")
     stamped = db("current")
 
     assert heads.count("(head)") == 2
     assert "8c4e2d6a1b57 (branchpoint)" in branches
-    assert two_heads.returncode == 255 and "Multiple head revisions" in two_heads.stdout
+    ids = sorted(
+        path.name.split("-")[1].split("_")[0]
+        for name in ("alice", "bob")
+        for path in (project.path / "myapp/migrations/versions").glob(
+            f"*_{name}_work.py"
+        )
+    )
+    two_heads = (
+        f"FAILED: The history has 2 heads, {ids[0]}, {ids[1]}: two branches each "
+        'added a revision. Join them with `myapp db merge heads -m "Join the '
+        'branches"`, then run this again.'
+    )
+    for result in refused:
+        assert error_lines(result) == [two_heads]
     assert f"Rev: {merge_id} (head) (mergepoint)" in shown
+    down_through_a_merge = (
+        "FAILED: One step down from a merge revision could go to either branch it "
+        "joins: name the revision to go down to (`myapp db downgrade <revision>`; "
+        "`myapp db history` lists them)."
+    )
+    assert error_lines(ambiguous) == [down_through_a_merge]
     assert stamped.split() == ["8c4e2d6a1b57", "(branchpoint)"]
 
 
