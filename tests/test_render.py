@@ -5,7 +5,10 @@ import shutil
 import subprocess
 
 import pytest
+import tomllib
+import yaml
 from conftest import TEMPLATE, TOOLS, VARIANTS
+from packaging.requirements import Requirement
 
 BAD_NAMES = {
     "2fast": "'2fast' is not a valid package name",
@@ -16,6 +19,8 @@ BAD_NAMES = {
     "multiprocessing": "'multiprocessing' would shadow a Python module",
     "alembic": "'alembic' would shadow a dependency",
     "alembic_postgresql_enum": "'alembic_postgresq...' would shadow a dependency",
+    "aiosqlite": "'aiosqlite' would shadow a dependency",
+    "pytest_asyncio": "'pytest_asyncio' would shadow a dependency",
     "tests": "'tests' would shadow the project's tests",
     "": "Enter a package name, for example: myapp",
 }
@@ -97,6 +102,37 @@ def test_bad_program_names_are_refused(copie, name):
     # Whole, and short enough for one line of an 80-column terminal.
     assert str(result.exception).endswith(BAD_NAMES[name])
     assert len(BAD_NAMES[name]) < 60
+
+
+def test_every_dependency_is_a_name_the_question_refuses(rendered):
+    """One list in copier.yml, and every name pyproject.toml installs is on it."""
+    root, _ = rendered["default"]
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+    requirements = [
+        *pyproject["project"]["dependencies"],
+        *(
+            r
+            for extra in pyproject["project"]["optional-dependencies"].values()
+            for r in extra
+        ),
+        *(
+            r
+            for group in pyproject.get("dependency-groups", {}).values()
+            for r in group
+        ),
+        *pyproject["build-system"]["requires"],
+    ]
+    installed = {
+        Requirement(r).name.lower().replace("-", "_") for r in requirements
+        if isinstance(r, str)
+    } - {"myapp"}  # fmt: skip
+    validator = yaml.safe_load((TEMPLATE / "copier.yml").read_text())
+    listed = re.search(
+        r'set dependencies = \(\s*"([^"]*)"', validator["program_name"]["validator"]
+    )
+
+    assert listed, "copier.yml's program_name validator has no dependencies list"
+    assert installed - set(listed[1].split()) == set()
 
 
 def copier(*args, cwd):
