@@ -119,10 +119,12 @@ PYTHON_VERSIONS = yaml.safe_load((TEMPLATE / "copier.yml").read_text())[
 def test_every_accepted_python_version_is_clean_with_the_ruff_dev_installs(
     copie, projects, python_version
 ):
-    """ruff's rules follow the answer (target-version), so each answer is its own lint."""
+    """ruff's rules follow the answer (target-version), so each answer is its own lint;
+    the README makes the environment with that Python, not whatever python3 is."""
     result = copie.copy(extra_answers={"python_version": python_version})
     assert result.exit_code == 0, result.exception
     root = result.project_dir
+    assert f"python{python_version} -m venv .venv" in (root / "README.md").read_text()
     venv = projects["default"].venv
     pyproject = tomllib.loads((root / "pyproject.toml").read_text())
     (bound,) = [
