@@ -427,9 +427,13 @@ def test_enum_types_are_created_changed_and_dropped_on_postgres(
 
 def test_the_projects_own_suite_passes_after_every_step(history, postgres, tmp_path):
     """On SQLite and on PostgreSQL, in a test database that an earlier failed run left
-    a type, a sequence and a view in."""
+    a type, a sequence and a view in. The tests of migrate()'s shortcut on histories
+    that Alembic's generator makes in temporary folders (tests/test_revisions.py, but
+    for its two on the project's own history) cannot change from one step to the next:
+    they run at the last step only."""
     runs = []
-    for step in range(1, len(history.steps) + 1):
+    last = len(history.steps)
+    for step in range(1, last + 1):
         project = history.project_at(step, tmp_path / f"step{step}")
         database = new_database("postgres", tmp_path, postgres)
         run_sql(project, database.url, LEFTOVERS)
@@ -438,6 +442,8 @@ def test_the_projects_own_suite_passes_after_every_step(history, postgres, tmp_p
             project.env(TEST_MYAPP_DATABASE_URL=database.url),
         ):
             command = [str(project.venv / "bin/pytest"), "-q", "-p", "no:cacheprovider"]
+            if step < last:
+                command += ["-k", f"not ({' or '.join(GENERATED_HISTORIES)})"]
             runs.append(
                 subprocess.Popen(
                     command,
@@ -452,6 +458,14 @@ def test_the_projects_own_suite_passes_after_every_step(history, postgres, tmp_p
         failures = [output for code, output in results if code != 0]
         assert failures == [], f"step {step}:\n" + "\n".join(failures)
 
+
+# The rendered tests/test_revisions.py's tests on generated histories, by name.
+GENERATED_HISTORIES = (
+    "linear_history",
+    "branches_and_merges",
+    "defer_to_alembic",
+    "heads_agree_with_alembic",
+)
 
 # What a failed run of the project's tests may leave in the test database.
 LEFTOVERS = """

@@ -162,12 +162,10 @@ def squash_the_whole_history(history, postgres, tmp_path) -> tuple[Project, list
 
     (squashed,) = (project.path / VERSIONS).glob("*.py")
     assert f"-{head}_squashed_history.py" in squashed.name
-    for database in in_the_field:  # as before: current, check, a start that is free
-        env = env_of(project, database)
-        current = project.run("alembic", "current", env=env)
-        project.run("alembic", "check", env=env)
-        started = project.run("python", "-c", MIGRATE_AT_HEAD, env=env)
-        assert current.stdout.strip() == f"{head} (head)"
+    for database in in_the_field:  # as before: at head, so a start is free
+        started = project.run(
+            "python", "-c", MIGRATE_AT_HEAD, env=env_of(project, database)
+        )
         assert started.stdout.strip() == "alembic loaded: False"
     envs = []
     for kind in kinds:
