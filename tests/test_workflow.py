@@ -309,6 +309,8 @@ def test_branches_are_merged_stamped_and_shown_from_the_db_command(project):
     (merge,) = (project.path / "myapp/migrations/versions").glob("*_join_work.py")
     merge_id = merge.name.split("-")[1].split("_")[0]
     db("upgrade")
+    # Branches and a merge: each revision stepped up, its downgrade proved where it can.
+    db("check", "--scratch")
     shown = db("show", merge_id)
     ambiguous = project.run(
         "python", "-m", "myapp", "db", "downgrade", "-1", env=env, check=False
