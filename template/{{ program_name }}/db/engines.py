@@ -187,13 +187,12 @@ def connect(engine: Engine, budget: Budget | None = None) -> Iterator[Connection
             written = _AS_WRITTEN.get(engine, engine.url)
             where = written.render_as_string(hide_password=True)
             reason = " ".join(str(error.orig).split())
-            waits = budget is not None and budget.seconds > 0
-            if not waits or not any(words in reason for words in NOT_YET):
+            soon = any(words in reason for words in NOT_YET)
+            if budget is None or not budget.seconds or not soon:
                 message = f"Cannot connect to {where}: {reason}"
                 raise DatabaseError(
                     sqlite.explain(error, engine.url) or message
                 ) from error
-            assert budget is not None
             budget.wait(f"{where} to accept connections", reason, backoff.pause())
     with connection:
         yield connection
