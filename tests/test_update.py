@@ -24,10 +24,14 @@ from conftest import (
 
 ENV_PY = "template/{{ program_name }}/migrations/env.py.jinja"
 MODELS_PY = "template/{{ program_name }}/models.py.jinja"
+# The user's files that the template starts: an update neither rewrites nor merges them.
+CLI_PY = "template/{{ program_name }}/cli.py.jinja"
+DB_SETTINGS_PY = "template/{{ program_name }}/db_settings.py.jinja"
 # The releases the tests cut, as the README says releases are cut: vX.Y.Z tags.
 V1, V2 = "v1.0.0", "v1.1.0"
 V2_FIX = "# Fixed in v2: a template change that must reach every project."
 V2_MODELS = "# Changed in v2: never reaches a project that already has models.py."
+V2_USERS = "# Changed in v2: never reaches a project that already has this file."
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "Test User",
     "GIT_AUTHOR_EMAIL": "user@example.com",
@@ -104,6 +108,9 @@ def clone_and_tag(folder: Path) -> str:
         f"{V2_FIX}\nconfig = context.config\n",
     )
     edit(clone / MODELS_PY, "\n\nclass Base(", f"\n\n{V2_MODELS}\nclass Base(")
+    for users in (CLI_PY, DB_SETTINGS_PY):
+        with (clone / users).open("a") as file:
+            file.write(f"\n{V2_USERS}\n")
     git("commit", "--quiet", "-am", "v2", cwd=clone)
     git("tag", V2, cwd=clone)
     return str(clone)
@@ -131,9 +138,9 @@ def start_project(template: Path, tmp_path: Path, ref: str = "v1.0.0") -> Path:
 
 
 def do_the_users_work(project: Path, alembic: Path, env: dict) -> list[str]:
-    """A model and its migration, a README section, a line in a file the template owns
-    (cli.py, where a program's own commands go) and a file of their own, committed.
-    Returns the files that are the user's alone."""
+    """A model and its migration, a README section, a line in the command line and a
+    setting changed (files the template started and the user owns) and a file of their
+    own, committed. Returns the files that are the user's alone."""
     subprocess.run([alembic, "upgrade", "head"], cwd=project, env=env, check=True,
                    capture_output=True)  # fmt: skip
     add_invoice_model(project / "myapp/models.py")
@@ -148,10 +155,14 @@ def do_the_users_work(project: Path, alembic: Path, env: dict) -> list[str]:
     )
     with (project / "myapp/cli.py").open("a") as cli_py:
         cli_py.write('\n\nAPP_NAME = "invoices"\n')
+    ours = ["myapp/invoices.py", "myapp/cli.py"]
+    if (project / "myapp/db_settings.py").exists():  # not before it was the user's
+        edit(project / "myapp/db_settings.py", "TIMEOUT = 30.0", "TIMEOUT = 5.0")
+        ours.append("myapp/db_settings.py")
     (project / "myapp/invoices.py").write_text('"""Invoicing, our own code."""\n')
     git("add", "-A", cwd=project)
     git("commit", "--quiet", "-m", "Add invoices", cwd=project)
-    return user_files(project) + ["myapp/invoices.py"]
+    return user_files(project) + ours
 
 
 def users_edits_are_there(project: Path) -> bool:
@@ -206,6 +217,8 @@ def test_a_template_fix_arrives_and_the_users_work_stays(template, tmp_path, pro
     assert len([name for name in ours if "add_invoice" in name]) == 1
     assert users_edits_are_there(project)
     assert V2_MODELS not in (project / "myapp/models.py").read_text()
+    assert V2_USERS not in (project / "myapp/cli.py").read_text()
+    assert V2_USERS not in (project / "myapp/db_settings.py").read_text()
     assert leftovers(project) == []
     assert f"_commit: {V2}" in (project / ".copier-answers.yml").read_text()
     fresh = {**run_env, "MYAPP_DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}"}
@@ -265,7 +278,9 @@ def test_an_updated_project_matches_a_fresh_copy_but_for_the_users_files(
     (tmp_path / "fresh").mkdir()
     fresh = render(template, tmp_path / "fresh/myapp", V2)
 
-    assert differing_files(updated, fresh) == {"myapp/models.py"}
+    assert differing_files(updated, fresh) == {
+        "myapp/models.py", "myapp/cli.py", "myapp/db_settings.py"
+    }  # fmt: skip
 
 
 RELEASED = Path(__file__).with_name("released_revisions.sha256")
@@ -343,6 +358,11 @@ def test_an_update_from_the_single_module_layout_brings_the_db_package(
         [venv / "bin/python", "-c", USE_THE_PUBLIC_API],
         cwd=project, env=env, capture_output=True, text=True, check=True,
     )  # fmt: skip
+    # The command line the project had, kept as the user's, runs on the new machinery.
+    current = subprocess.run(
+        [venv / "bin/python", "-m", "myapp", "db", "current"],
+        cwd=project, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
 
     assert before == OLD_MODULES
     assert [name for name in OLD_MODULES if (project / "myapp" / name).exists()] == []
@@ -351,6 +371,8 @@ def test_an_update_from_the_single_module_layout_brings_the_db_package(
     assert snapshot(project, ours) == users_files
     assert leftovers(project) == []
     assert used.stdout.splitlines() == [f"{database} 3", "True"]
+    assert (project / "myapp/db_settings.py").is_file()
+    assert (current.returncode, current.stdout.split()[-1:]) == (0, ["(head)"]), current
 
 
 TEAM_FILES = [

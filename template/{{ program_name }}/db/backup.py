@@ -20,10 +20,9 @@ from urllib.parse import quote
 from sqlalchemy import URL
 
 from .errors import DatabaseError, size
-from .settings import MIGRATION_BACKUP_ENV, backups_on
+from .settings import MIGRATION_BACKUP_ENV, backups_kept, backups_on
 from .timestamps import UTC
 
-KEEP = 3
 # The UTC time in a backup's name, which sorts as it reads: 20261125T120000123456Z.
 STAMP_FORMAT = "%Y%m%dT%H%M%S%fZ"
 _STAMP = re.compile(r"\d{8}T\d{12}Z")
@@ -38,6 +37,7 @@ def database_file(url: URL) -> Path | None:
         return None
     if url.query.get("mode") == "memory":
         return None
+    backups_kept()  # a bad setting is refused before anything is migrated
     path = Path(url.database)
     return path if path.is_file() else None
 
@@ -104,6 +104,6 @@ def backups(database: Path) -> list[Path]:
     return sorted(found, key=age, reverse=True)
 
 
-def prune(database: Path, keep: int = KEEP) -> None:
-    for old in backups(database)[keep:]:
+def prune(database: Path) -> None:
+    for old in backups(database)[backups_kept() :]:
         old.unlink(missing_ok=True)

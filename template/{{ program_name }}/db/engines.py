@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError, NoSuchModuleError
 from . import sqlite
 from .errors import DatabaseError
 from .names import DATABASE_URL_ENV, PROGRAM
-from .settings import wait_budget
+from .settings import sqlite_busy_timeout, wait_budget
 from .timestamps import aware_on_sqlite
 from .url import async_url, get_url, migration_url_variable, sync_url
 
@@ -25,9 +25,6 @@ if TYPE_CHECKING:
 
     from .waits import Budget
 
-# Seconds a SQLite connection of the program waits for another process's write lock.
-# Migrations wait as long as the wait budget allows (settings.py).
-SQLITE_BUSY_TIMEOUT = 30
 # What PostgreSQL (or the network) says while the server cannot take a connection yet
 # but soon may: it is starting, restarting or full. psycopg gives these no SQLSTATE.
 NOT_YET = (
@@ -59,7 +56,7 @@ def get_engine(url: URL | None = None, *, variable: str = DATABASE_URL_ENV) -> E
     `variable` names where the URL came from, in errors.
     """
     written = url or get_url(variable)
-    engine = _create(create_engine, sync_url(written), variable, SQLITE_BUSY_TIMEOUT)
+    engine = _create(create_engine, sync_url(written), variable, sqlite_busy_timeout())
     _AS_WRITTEN[engine] = written
     if engine.dialect.name == "postgresql":
         event.listen(engine, "connect", _no_prepared_statements_behind_a_pooler)
@@ -103,7 +100,7 @@ def get_async_engine(
     except ImportError as error:  # greenlet, which SQLAlchemy's asyncio support needs
         missing = getattr(error.__cause__, "name", None) or error.name
         raise _missing(missing, variable) from None
-    engine = _create(create_async_engine, url, variable, SQLITE_BUSY_TIMEOUT)
+    engine = _create(create_async_engine, url, variable, sqlite_busy_timeout())
     _sqlite_rules(engine.sync_engine, migrating=False)
     return engine
 

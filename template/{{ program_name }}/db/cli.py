@@ -1,18 +1,24 @@
-"""The program's command line. `<program> db ...` manages the database schema from any
-directory, with the configuration the program itself uses; add your own commands beside
-it."""
+"""The `db` commands: `<program> db ...` manages the database schema from any directory,
+with the configuration the program itself uses. The program's own command line (cli.py,
+the user's) adds them beside its own commands:
+
+    db_cli.add_commands(commands)        # commands: the parser's add_subparsers()
+    ...
+    if args.command == "db":
+        return db_cli.run(args)
+"""
 
 import argparse
 import logging
-import sys
 from pathlib import Path
+from typing import NoReturn
 
-from . import db
-from .db.names import PROGRAM
+from .errors import DatabaseError
+from .names import DATABASE_URL_ENV, PROGRAM
 
 # The checkout's alembic.ini holds the settings for writing new revisions (file names,
 # formatting); an installed program has no use for them.
-ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
+ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
 # Actions that write revision files, which belong in a checkout.
 WRITES_REVISIONS = {"revision", "merge", "squash"}
 # What alembic.ini's logging sections set for the `alembic` command, so that both print
@@ -22,18 +28,18 @@ LOG_LEVELS = {
     "alembic": logging.INFO,
     "alembic.runtime.plugins": logging.WARNING,
     "alembic.ddl.postgresql": logging.WARNING,
-    "alembic.util.messaging": logging.CRITICAL,
     PROGRAM: logging.INFO,
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROGRAM, description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+def add_commands(
+    commands: "argparse._SubParsersAction[argparse.ArgumentParser]",
+) -> None:
+    """Add the `db` command and its actions to a parser's subcommands."""
     db_parser = commands.add_parser(
         "db",
         help="manage the database schema (Alembic migrations)",
-        description=f"Manage the database schema: the database is ${db.DATABASE_URL_ENV}, "
+        description=f"Manage the database schema: the database is ${DATABASE_URL_ENV}, "
         "or the SQLite file in your data directory when it is unset.",
     )
     actions = db_parser.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -68,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--scratch",
         action="store_true",
         help="try the history on a scratch SQLite database (and on PostgreSQL when "
-        "TEST_" + db.DATABASE_URL_ENV + " is set), not on your own database",
+        "TEST_" + DATABASE_URL_ENV + " is set), not on your own database",
     )
     revision = actions.add_parser(
         "revision", help="write a new revision (in a checkout, for developers)"
@@ -90,33 +96,38 @@ def build_parser() -> argparse.ArgumentParser:
         "revision, with REVISION's id, that builds the same schema and rows. Before "
         "it keeps the new file, it compares databases built by the old history and "
         "by the new one: on SQLite, and on PostgreSQL when TEST_"
-        + db.DATABASE_URL_ENV
+        + DATABASE_URL_ENV
         + " is set. Squash only when every database in the field is at REVISION or "
         "later.",
     )
     squash.add_argument("revision", metavar="REVISION")
     squash.add_argument("-m", "--message", help="the new revision's message")
-    return parser
 
 
-def run_db(args: argparse.Namespace) -> None:
+def run(args: argparse.Namespace) -> int:
+    """Run the `db` action that `args` names, with the same log lines as `alembic`."""
     from alembic import command
     from alembic.config import Config
-    from alembic.util import CommandError, err
+    from alembic.util import CommandError
 
-    from . import models
-    from .db import scratch, squash
+    from .. import models
+    from . import scratch, squash
+    from .upgrade import alembic_config
+
+    logging.basicConfig(format=LOG_FORMAT)
+    for name, level in LOG_LEVELS.items():
+        logging.getLogger(name).setLevel(level)
 
     if args.action in WRITES_REVISIONS:
         if not ALEMBIC_INI.is_file():
-            err(
+            fail(
                 f"`db {args.action}` writes revision files into a project checkout, "
                 f"and this {PROGRAM} is installed from a wheel: run it in the project's "
                 "folder."
             )
         config = Config(ALEMBIC_INI)
     else:
-        config = db.alembic_config()
+        config = alembic_config()
     # env.py reads the options as it does for the `alembic` command: one-line errors,
     # and no revision file when autogenerate finds nothing.
     config.cmd_opts = args
@@ -148,19 +159,12 @@ def run_db(args: argparse.Namespace) -> None:
                 command.merge(config, args.revisions, message=args.message)
             case "squash":
                 squash.squash(config, models.Base.metadata, args.revision, args.message)
-    except (CommandError, db.DatabaseError) as error:
-        err(str(error))  # Alembic's own way: "FAILED: ..." and exit status 255
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(format=LOG_FORMAT)
-    for name, level in LOG_LEVELS.items():
-        logging.getLogger(name).setLevel(level)
-    if args.command == "db":
-        run_db(args)
+    except (CommandError, DatabaseError) as error:
+        fail(str(error))
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def fail(message: str) -> NoReturn:
+    """Fail as the alembic command does: "FAILED: ..." on one line, exit status 255."""
+    print(f"FAILED: {message}")
+    raise SystemExit(255)
