@@ -196,6 +196,23 @@ def test_migrations_run_as_the_owner_and_grant_the_program_only_rows(
     assert owners == [(roles.owner,)]
 
 
+def test_upgrading_as_the_programs_role_says_to_migrate_as_the_owner(project, roles):
+    env = {**roles.env}
+    del env["MYAPP_MIGRATION_DATABASE_URL"]  # as if it were not set in this shell
+
+    result = project.run("alembic", "upgrade", "head", env=env, check=False)
+
+    where = roles.postgres.url(roles.database, roles.program, "***")
+    expected = (
+        f"FAILED: The role {roles.program} may not change the schema of {where} "
+        "((psycopg.errors.InsufficientPrivilege) permission denied for schema public): "
+        "migrate as the role that owns it, by setting MYAPP_MIGRATION_DATABASE_URL "
+        "to its URL."
+    )
+    assert error_lines(result) == [expected]
+    assert "program-pw" not in result.stdout + result.stderr
+
+
 def test_the_program_reads_the_views_and_materialized_views_migrations_create(
     project, roles
 ):
@@ -313,6 +330,13 @@ def test_queries_behind_a_waiting_migration_wait_no_longer_than_the_lock_timeout
         " it, in a transaction open for "
     )
     assert waited.endswith("), for up to 600 s (MYAPP_MIGRATION_WAIT)")
+    # The revision ran once; each retry of it says which attempt it is.
+    running = [line for line in stderr.splitlines() if line.startswith("Running ")]
+    assert len(running) >= 3, stderr
+    assert running == [running[0]] + [
+        f"{running[0]} (attempt {number}; the ones before it were rolled back)"
+        for number in range(2, len(running) + 1)
+    ]
     assert database.query(
         "SELECT column_name FROM information_schema.columns"
         " WHERE table_name = 'account' AND column_name = 'email'"

@@ -6,6 +6,8 @@ from sqlalchemy.exc import DBAPIError
 
 # How much of a failed statement a message shows.
 STATEMENT_LENGTH = 160
+# PostgreSQL's SQLSTATE for a privilege the role lacks.
+INSUFFICIENT_PRIVILEGE = "42501"
 _PASSWORD = re.compile(r"(\bPASSWORD\s+)'(?:[^']|'')*'", re.IGNORECASE)
 
 
@@ -30,6 +32,12 @@ def one_line(error: Exception) -> str:
     if isinstance(error, DBAPIError):
         return first_line
     return f"{type(error).__name__}: {first_line}"
+
+
+def sqlstate(error: Exception) -> str | None:
+    """PostgreSQL's SQLSTATE for `error`, from either driver; None for any other."""
+    orig = error.orig if isinstance(error, DBAPIError) else None
+    return getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
 
 
 def with_statement(error: Exception) -> str:

@@ -6,13 +6,22 @@ migration failed and was rolled back, or the database could not even be read.
 """
 
 import logging
+from collections.abc import Collection, Mapping
 from pathlib import Path
+from typing import Any
 
-from alembic.runtime.migration import MigrationContext, RevisionStep
+from alembic.runtime.migration import MigrationContext, MigrationInfo, RevisionStep
 from sqlalchemy import URL
 
 from . import backup, sqlite
-from .errors import MigrationRefused, one_line, with_statement
+from .errors import (
+    INSUFFICIENT_PRIVILEGE,
+    MigrationRefused,
+    one_line,
+    sqlstate,
+    with_statement,
+)
+from .settings import MIGRATION_DATABASE_URL_ENV
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +37,13 @@ class Run:
         self.migrating = False
         self.backup: Path | None = None
         self.steps: list[RevisionStep] = []
-        self.applied = 0
+        self.done = 0
 
     def watch(self, context: MigrationContext) -> None:
         """Watch the run `context` is about to make."""
         assert context.connection is not None  # a run has one, or --sql's stand-in
         self.url = context.connection.engine.url
-        self.applied = 0
+        self.done = 0
         plan = context._migrations_fn  # what Alembic is about to run (no public hook)
         database = None if context.as_sql else backup.database_file(self.url)
         self.database = database
@@ -54,13 +63,16 @@ class Run:
             return steps
 
         context._migrations_fn = watched_plan
-        context.on_version_apply_callbacks = (
-            *context.on_version_apply_callbacks,
-            self._applied,
-        )
 
-    def _applied(self, **_: object) -> None:
-        self.applied += 1
+    def applied(
+        self,
+        ctx: MigrationContext,
+        step: MigrationInfo,
+        heads: Collection[Any],
+        run_args: Mapping[str, Any],
+    ) -> None:
+        """Alembic's on_version_apply hook: one more revision applied."""
+        self.done += 1
 
     @property
     def where(self) -> str:
@@ -71,17 +83,29 @@ class Run:
         if isinstance(error, MigrationRefused):
             reason: str | None = str(error)  # one line already
         else:
-            reason = sqlite.explain(error, self.url)
+            reason = sqlite.explain(error, self.url) or self._not_allowed(error)
         if self.migrating:
             failed = reason or with_statement(error)
             return f"Migration failed and was rolled back{self._at()}: {failed}"
         return reason or f"Could not read {self.where}: {one_line(error)}"
 
+    def _not_allowed(self, error: Exception) -> str | None:
+        """A role that may use the data but not change the schema: the program's own,
+        where migrations should connect as the schema's owner."""
+        if sqlstate(error) != INSUFFICIENT_PRIVILEGE:
+            return None
+        role = self.url.username or "of this login"
+        return (
+            f"The role {role} may not change the schema of {self.where} "
+            f"({one_line(error)}): migrate as the role that owns it, by setting "
+            f"{MIGRATION_DATABASE_URL_ENV} to its URL."
+        )
+
     def _at(self) -> str:
         """Which revision failed: the step after the last one applied."""
-        if self.applied >= len(self.steps):
+        if self.done >= len(self.steps):
             return ""
-        script = getattr(self.steps[self.applied], "revision", None)
+        script = getattr(self.steps[self.done], "revision", None)
         if script is None:
             return ""
         return f" at revision {script.revision} ({script.doc})"

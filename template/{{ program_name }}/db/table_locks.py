@@ -4,6 +4,8 @@ migration. So each attempt runs with a lock_timeout, which bounds how long those
 wait; an attempt that times out is rolled back and tried again after a pause, with
 backoff and jitter, within the start's wait budget (waits.py)."""
 
+import itertools
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -47,13 +49,13 @@ def with_lock_timeout(
     setting = lock_timeout()
     backoff = Backoff(0.5, 10.0)
     seen = None  # who blocked the last attempt the watcher caught waiting
-    while True:
+    for number in itertools.count(1):
         # With the setting off, the budget still bounds each wait.
         seconds = min(setting or budget.left(), budget.left())
         _set_lock_timeout(connection, seconds)
         watcher = Watcher(connection.engine, pid, seconds)
         try:
-            with watcher.watching():
+            with watcher.watching(), numbered_steps(number):
                 attempt()
             return
         except DatabaseError as error:
@@ -65,6 +67,29 @@ def with_lock_timeout(
             f"the lock timeout ({MIGRATION_LOCK_TIMEOUT_ENV}) of {seconds:g} s ran out",
         )
         budget.wait(what, detail, backoff.pause())
+
+
+@contextmanager
+def numbered_steps(attempt: int) -> Iterator[None]:
+    """Alembic logs each step it runs ("Running upgrade A -> B"); from the second
+    attempt on, each line says which attempt it is, so that a retried revision does not
+    read as if it ran again."""
+    if attempt == 1:
+        yield
+        return
+    steps = logging.getLogger("alembic.runtime.migration")
+
+    def number(record: logging.LogRecord) -> bool:
+        if record.msg == "Running %s" and isinstance(record.args, tuple):
+            record.msg = "Running %s (attempt %d; the ones before it were rolled back)"
+            record.args = (*record.args, attempt)
+        return True
+
+    steps.addFilter(number)
+    try:
+        yield
+    finally:
+        steps.removeFilter(number)
 
 
 def _timed_out(error: DatabaseError) -> bool:
