@@ -27,8 +27,7 @@ import alembic.op
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from alembic.operations import ops
-from alembic.operations.base import AbstractOperations
+from alembic.operations import AbstractOperations, ops
 from alembic.util import CommandError
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import SQLAlchemyError
@@ -300,7 +299,7 @@ def _plain(type_: Any) -> Any:
 def _with_values(type_: sa.Enum, values: list[str]) -> sa.Enum:
     # A length the revision gave is kept; one SQLAlchemy worked out follows the values.
     length = type_.length
-    given = length is not None and length != getattr(type_, "_default_length", length)
+    given = length is not None and length != max(map(len, type_.enums), default=0)
     return sa.Enum(
         *values,
         name=type_.name,

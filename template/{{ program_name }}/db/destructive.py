@@ -22,7 +22,6 @@ from typing import Any
 import sqlalchemy as sa
 from alembic.autogenerate import renderers
 from alembic.autogenerate.api import AutogenContext
-from alembic.autogenerate.render import render_op
 from alembic.operations import ops
 
 from .portable.enum_values import ChangeEnumValuesOp, removal_comments
@@ -60,9 +59,9 @@ class CommentedOp(ops.MigrateOperation):
 
 @renderers.dispatch_for(CommentedOp)
 def _render(autogen_context: AutogenContext, op: CommentedOp) -> list[str]:
-    return [f"# {line}" for line in op.comments] + render_op(
-        autogen_context, op.operation
-    )
+    rendered = renderers.dispatch(op.operation)(autogen_context, op.operation)
+    lines = [rendered] if isinstance(rendered, str) else list(rendered)
+    return [f"# {line}" for line in op.comments] + lines
 
 
 def mark(script: ops.MigrationScript) -> list[str]:
@@ -291,8 +290,8 @@ def _index_and_unique_names(
         if getattr(container, "table_name", None) != table_name:
             continue
         for op in getattr(container, "ops", []):
-            if isinstance(op, ops.DropIndexOp) and op._reverse:
-                op = op._reverse
+            if isinstance(op, ops.DropIndexOp):
+                op = op.reverse()
             if isinstance(op, ops.CreateIndexOp) and op.index_name:
                 columns = tuple(getattr(c, "name", str(c)) for c in op.columns)
                 names["index", columns] = str(op.index_name)

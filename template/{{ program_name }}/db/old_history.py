@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
-from sqlalchemy.sql.elements import conv
+from sqlalchemy.schema import conv
 
 from .declared import Declared
 from .engines import get_engine

@@ -14,7 +14,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic.operations import ops
-from alembic.util.sqla_compat import all_table_check_constraints
 from sqlalchemy.sql.naming import _constraint_name_for_table
 
 from .walk import upgrade_and_downgrade
@@ -26,7 +25,7 @@ def include_object(metadata: sa.MetaData) -> Callable[..., bool]:
     type_made = {
         _conventional_name(check, table)
         for table in metadata.tables.values()
-        for check in all_table_check_constraints(table)
+        for check in _checks(table)
         if getattr(check, "_type_bound", False)
     }
 
@@ -108,13 +107,14 @@ def _expression_indexes_out_of_batch(container: ops.OpContainer) -> None:
 
 
 def _has_expressions(op: ops.CreateIndexOp | ops.DropIndexOp) -> bool:
-    index = op.to_index() if isinstance(op, ops.CreateIndexOp) else _dropped_index(op)
-    if index is None:
-        return False
+    index = op.to_index()
     # A DESC column is an expression too: batch mode cannot rebuild it.
     return any(not isinstance(e, sa.Column) for e in index.expressions)
 
 
-def _dropped_index(op: ops.DropIndexOp) -> sa.Index | None:
-    reverse = op._reverse
-    return reverse.to_index() if reverse is not None else None
+def _checks(table: sa.Table) -> list[sa.CheckConstraint]:
+    """The table's CHECK constraints, its columns' own (a Boolean's, an Enum's) too."""
+    constraints = [*table.constraints]
+    for column in table.columns:
+        constraints.extend(column.constraints)
+    return [c for c in constraints if isinstance(c, sa.CheckConstraint)]

@@ -15,19 +15,19 @@ Alembic's for its database.
 
 import re
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from alembic.ddl import postgresql, sqlite
-from alembic.ddl._autogen import ComparisonResult
-from alembic.ddl.impl import DefaultImpl
-from alembic.operations.batch import ApplyBatchImpl, BatchOperationsImpl
-from alembic.util.sqla_compat import is_expression_index
+from alembic.ddl.impl import ComparisonResult, DefaultImpl
 from sqlalchemy.dialects.sqlite.base import SQLiteCompiler, SQLiteDialect
 from sqlalchemy.exc import DBAPIError
 
 from .reflected import booleans_as_numbers
 from .sqlite_indexes import reads_indexes_whole
+
+if TYPE_CHECKING:
+    from alembic.operations.batch import ApplyBatchImpl, BatchOperationsImpl
 
 # How to read both sides alike: PostgreSQL writes `(name)::text`, `~~` for LIKE, and
 # `= ANY (ARRAY[...])` for IN (...), when it is not asked (PostgresqlImpl._rule).
@@ -79,14 +79,16 @@ class SQLiteImpl(_Compare, sqlite.SQLiteImpl):
         # The largest id each AUTOINCREMENT table being rebuilt has handed out.
         self._ids_handed_out: dict[tuple[str | None, str], int] = {}
 
-    def requires_recreate_in_batch(self, batch_op: BatchOperationsImpl) -> bool:
+    def requires_recreate_in_batch(self, batch_op: "BatchOperationsImpl") -> bool:
         # SQLite renames a column in place (3.25+), indexes and all. A rebuild would
         # lose track of the renamed column, and the index operations around it fail.
         rest = [op for op in batch_op.batch if not _renames_only(op)]
         # A stand-in for batch_op: Alembic's method reads nothing but .batch.
         return super().requires_recreate_in_batch(SimpleNamespace(batch=rest))  # type: ignore[arg-type]
 
-    def prep_table_for_batch(self, batch_impl: ApplyBatchImpl, table: sa.Table) -> None:
+    def prep_table_for_batch(
+        self, batch_impl: "ApplyBatchImpl", table: sa.Table
+    ) -> None:
         super().prep_table_for_batch(batch_impl, table)
         # The copy's ids come from the rows it copies: it would hand out again the ids
         # of rows deleted from the end of the table. Remember the largest handed out.
@@ -105,12 +107,12 @@ class SQLiteImpl(_Compare, sqlite.SQLiteImpl):
         if largest is not None and largest > self._handed_out(schema, new_table_name):
             # The rebuilt table, renamed: its own row is missing, or behind the old one's.
             sequence = self._sequence_table(schema)
-            self._exec(
+            self.execute(
                 sa.text(f"DELETE FROM {sequence} WHERE name = :name").bindparams(
                     name=new_table_name
                 )
             )
-            self._exec(
+            self.execute(
                 sa.text(
                     f"INSERT INTO {sequence} (name, seq) VALUES (:name, :seq)"
                 ).bindparams(name=new_table_name, seq=largest)
@@ -152,9 +154,7 @@ class SQLiteImpl(_Compare, sqlite.SQLiteImpl):
     def compare_indexes(
         self, metadata_index: sa.Index, reflected_index: sa.Index
     ) -> ComparisonResult:
-        if not (
-            is_expression_index(metadata_index) or is_expression_index(reflected_index)
-        ):
+        if not (_has_expressions(metadata_index) or _has_expressions(reflected_index)):
             return super().compare_indexes(metadata_index, reflected_index)
         changes = []
         if bool(metadata_index.unique) != bool(reflected_index.unique):
@@ -247,3 +247,13 @@ def _widens(old: Any, new: Any) -> bool:
 
 # Named CHECK constraints are compared by this plugin of Alembic's (opt-in, 1.19.2+).
 AUTOGENERATE_PLUGINS = ["alembic.autogenerate.*", "alembic.ext.checkconstraint_byname"]
+
+
+def _has_expressions(index: sa.Index) -> bool:
+    """An index on something other than plain columns (DESC counts)."""
+    for expression in index.expressions:
+        while isinstance(expression, sa.UnaryExpression):
+            expression = expression.element
+        if not isinstance(expression, sa.ColumnClause) or expression.is_literal:
+            return True
+    return False

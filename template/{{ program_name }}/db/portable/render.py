@@ -17,6 +17,7 @@ from alembic.autogenerate.render import _repr_type
 from alembic.ddl.postgresql import PostgresqlImpl
 from alembic.util import CommandError
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.sql.elements import False_, True_
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.util import immutabledict
@@ -27,10 +28,11 @@ PORTABLE_FUNCTIONS = {"now", "current_timestamp", "current_date", "current_time"
 
 # How Alembic writes PostgreSQL's types when it autogenerates on PostgreSQL: the types
 # inside them (ARRAY(Integer()), JSONB(astext_type=Text())) as the revision imports
-# them. An Alembic internal: an impl made without its __init__, since its renderers
-# keep no state and so serve on any database; tests/test_types_proven.py fails if that
-# changes.
-_POSTGRESQL_TYPES = PostgresqlImpl.__new__(PostgresqlImpl)
+# them. An impl with no connection: its renderers keep no state, so it serves on any
+# database; tests/test_types_proven.py fails if that changes. (SQLAlchemy's dialect
+# classes have no annotations.)
+_DIALECT = PGDialect()  # type: ignore[no-untyped-call]
+_POSTGRESQL_TYPES = PostgresqlImpl(_DIALECT, None, True, False, None, {})
 
 
 def render_item(
