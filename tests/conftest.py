@@ -28,6 +28,17 @@ VARIANTS = {
 }
 
 
+# How this machine reaches the package index (its CA bundle, proxies, mirrors): a fact of
+# the machine, not of the user, passed to the commands that download what they install.
+NETWORK = {
+    name: value
+    for name, value in os.environ.items()
+    if name.upper() in {"SSL_CERT_FILE", "SSL_CERT_DIR", "HTTP_PROXY", "HTTPS_PROXY",
+                        "NO_PROXY", "ALL_PROXY"}
+    or name.startswith(("PIP_", "UV_INDEX", "UV_EXTRA_INDEX", "UV_FIND_LINKS"))
+}  # fmt: skip
+
+
 # The model a user adds in the tests: a foreign key, a unique and an indexed column, so
 # autogenerate has named constraints and an index to write.
 INVOICE_MODEL = """
@@ -163,17 +174,27 @@ def rendered(copie_session, tmp_path_factory) -> dict[str, tuple[Path, dict]]:
 
 @pytest.fixture(scope="session")
 def venv(rendered, tmp_path_factory) -> Path:
-    """One venv with every rendered project installed, editable, with its dev extras."""
+    """One venv with every rendered project installed, editable, with its postgres
+    extra and its dev group."""
 
     def install(folder: Path) -> str:
         path = folder / ".venv"
         uv("venv", "--quiet", "--python", sys.executable, str(path))
-        editables = [
-            f"--editable={project}[dev,postgres]" for project, _ in rendered.values()
-        ]
+        projects = [project for project, _ in rendered.values()]
+        editables = [f"--editable={project}[postgres]" for project in projects]
+        groups = [f"--group={project}/pyproject.toml:dev" for project in projects]
         python = str(path / "bin" / "python")
         # asyncpg is the README's documented option beside psycopg; test it too.
-        uv("pip", "install", "--quiet", "--python", python, *editables, "asyncpg")
+        uv(
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            python,
+            *editables,
+            *groups,
+            "asyncpg",
+        )
         return str(path)
 
     return Path(once_per_run(tmp_path_factory, "venv", install))
@@ -182,7 +203,7 @@ def venv(rendered, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def wheel(rendered, venv, tmp_path_factory) -> Path:
     """The default project's wheel, built with the command its README gives, from the
-    tools its [dev] extra installs."""
+    tools its dev group installs."""
 
     def build(dist: Path) -> str:
         project, _ = rendered["default"]

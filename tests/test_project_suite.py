@@ -129,7 +129,7 @@ def test_every_accepted_python_version_is_clean_with_the_ruff_dev_installs(
     pyproject = tomllib.loads((root / "pyproject.toml").read_text())
     (bound,) = [
         d
-        for d in pyproject["project"]["optional-dependencies"]["dev"]
+        for d in pyproject["dependency-groups"]["dev"]
         if d.startswith("ruff")
     ]
     installed = subprocess.run(

@@ -9,13 +9,16 @@ import sys
 import pytest
 import tomllib
 import yaml
-from conftest import TOOLS, Project, uv
+from conftest import NETWORK, TOOLS, Project, uv
 from pg_server import SUPERUSER_PASSWORD
 from test_safe_migrations import SEED_HEAD, add_revision
 
 WORKFLOW = ".github/workflows/ci.yml"
 # Where the workflow's postgres service listens, as its URLs spell it.
 SERVICE = "postgres:postgres@localhost:5432"
+UV_CACHE = subprocess.run(
+    [str(TOOLS / "uv"), "cache", "dir"], capture_output=True, text=True, check=True
+).stdout.strip()
 
 
 def tool(name: str) -> str:
@@ -49,14 +52,12 @@ def workflow_venv(projects, tmp_path):
     uv("venv", "--quiet", "--seed", "--python", sys.executable, str(venv))
     project = projects["default"].path
     python = str(venv / "bin/python")
+    # uv too: the lowest job installs it first, as a runner whose cache has it would.
     uv(
-        "pip",
-        "install",
-        "--quiet",
-        "--python",
-        python,
-        f"--editable={project}[dev,postgres]",
-    )
+        "pip", "install", "--quiet", "--python", python,
+        f"--editable={project}[postgres]", "--group", f"{project}/pyproject.toml:dev",
+        "uv",
+    )  # fmt: skip
     return venv
 
 
@@ -112,6 +113,9 @@ def test_every_run_step_of_the_workflow_passes(
                 for key, value in env.items()
             }
             env["PATH"] = f"{workflow_venv / 'bin'}{os.pathsep}{env['PATH']}"
+            # uv's cache as this machine has it, as on a runner that keeps one; and only
+            # the Pythons installed here.
+            env |= NETWORK | {"UV_CACHE_DIR": UV_CACHE, "UV_PYTHON_DOWNLOADS": "never"}
             # What GitHub runs a `run:` step with on Linux.
             result = subprocess.run(
                 ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
@@ -130,6 +134,10 @@ def test_every_run_step_of_the_workflow_passes(
         "tests / Tests on SQLite",
         "tests / Tests on PostgreSQL",
         "tests / The history, up, checked, down and up, on scratch SQLite and PostgreSQL",
+        "lowest / Install uv",
+        "lowest / Install the lowest versions",
+        "lowest / Tests on SQLite",
+        "lowest / Tests on PostgreSQL",
         "migrations / Install",
         "migrations / Upgrade to head",
         "migrations / Models and migrations agree",
@@ -253,7 +261,9 @@ NO_NETWORK = {
 
 
 def pre_commit(project: Project, *args: str, **extra: str):
+    """pre-commit, from a shell where the project's venv is not active: not on PATH."""
     env = git_env(project) | NO_NETWORK | {"PRE_COMMIT_HOME": str(project.home / "pc")}
+    env["PATH"] = "/usr/bin:/bin"
     env |= extra
     return subprocess.run(
         [str(project.venv / "bin/pre-commit"), *args],
@@ -270,6 +280,8 @@ def test_pre_commit_runs_offline_and_catches_a_model_without_a_revision(
     projects, warm_mypy, tmp_path
 ):
     project = checkout(projects["default"], tmp_path)
+    # Where `uv sync`, or the README's pip way, puts the tools; PATH has no venv (below).
+    (project.path / ".venv").symlink_to(project.venv)
 
     valid = pre_commit(project, "validate-config")
     clean = pre_commit(project, "run", "--all-files", **warm_mypy)

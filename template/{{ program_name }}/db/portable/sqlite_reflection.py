@@ -52,9 +52,12 @@ def _get_table_options(
     **kw: Any,
 ) -> dict[str, Any]:
     # SQLAlchemy's own (WITHOUT ROWID, STRICT): the instance's is this function.
-    options: dict[str, Any] = SQLiteDialect.get_table_options(  # type: ignore[no-untyped-call]
-        self, connection, table_name, schema=schema, **kw
-    )
+    try:
+        options: dict[str, Any] = SQLiteDialect.get_table_options(  # type: ignore[no-untyped-call]
+            self, connection, table_name, schema=schema, **kw
+        )
+    except NotImplementedError:  # SQLAlchemy 2.0 reflects no SQLite table options
+        options = {}
     sql = self._get_table_sql(connection, table_name, schema=schema, **kw)  # type: ignore[no-untyped-call]
     if sql and has_autoincrement(sql):
         options = {**options, "sqlite_autoincrement": True}
