@@ -159,7 +159,12 @@ def test_real_copier_renders_without_trust(tmp_path):
     assert (tmp_path / "app/myapp/migrations/env.py").is_file()
     assert (tmp_path / "app/alembic.ini").is_file()
     assert "alembic upgrade head" in result.stdout + result.stderr  # the next steps
-    assert "python3.10 -m venv .venv" in result.stdout + result.stderr  # the answer's
+    said = result.stdout + result.stderr
+    assert "python3.10 -m venv .venv" in said  # the answer's
+    assert "uv sync --python 3.10" in said
+    # The branch CI runs on, and the hooks, from the first commit on.
+    assert "git init -b main" in said
+    assert "uv run pre-commit install" in said and "pre-commit install\n" in said
 
 
 def test_real_copier_refuses_a_bad_name_and_writes_nothing(tmp_path):
@@ -222,23 +227,77 @@ def test_git_ignores_databases_and_their_backups(rendered, tmp_path):
 
 
 def test_the_machinery_is_plain_python_linted_as_it_stands():
-    """Only db/names.py depends on the answers; the rest of db/ and cli.py are the same
-    in every project, so the template repository lints them as they are."""
+    """Only db/names.py depends on the answers; the rest of db/ is the same in every
+    project, so the template repository lints it as it is."""
     package = TEMPLATE / "template/{{ program_name }}"
-    machinery = [
-        *(package / "db").rglob("*"),
-        package / "cli.py",
-        package / "__main__.py",
-    ]
+    machinery = [*(package / "db").rglob("*"), package / "__main__.py"]
     rendered = sorted(
         str(path.relative_to(package)) for path in machinery if path.suffix == ".jinja"
     )
 
     lint = subprocess.run(
         [str(TOOLS / "ruff"), "check", "--no-cache", str(package / "db"),
-         str(package / "cli.py"), str(package / "__main__.py")],
+         str(package / "__main__.py")],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
 
     assert rendered == ["db/names.py.jinja"]
     assert lint.returncode == 0, lint.stdout
+
+
+def tree_paths(readme: str) -> set[str]:
+    """The files and folders the README's tree of a project names, as paths."""
+    block = readme[readme.index("## What you get") :]
+    block = block[block.index("```\n") + 4 :]
+    block = block[: block.index("```")]
+    paths, parents = set(), []
+    for line in block.splitlines():
+        found = re.match(r"^([│ ]*)(?:├──|└──) (\S+)", line)
+        if not found:
+            continue
+        depth = len(found[1]) // 4
+        name = found[2]
+        parents[depth:] = [name.rstrip("/")]
+        paths.add("/".join(parents))
+    return paths
+
+
+def test_the_readme_tree_names_every_module_of_a_render(rendered):
+    root, _ = rendered["default"]
+    named = tree_paths((TEMPLATE / "README.md").read_text())
+    modules = {
+        str(path.relative_to(root))
+        for path in files(root)
+        if path.suffix == ".py"
+        and path.name != "__init__.py"
+        and "versions" not in path.parts
+        and "tests" not in path.parts
+    }
+
+    assert modules - named == set()
+    assert {path for path in named if not (root / path).exists()} == set()
+
+
+def test_without_example_data_the_readme_has_no_example(rendered):
+    root, _ = rendered["bare"]
+    readme = (root / "README.md").read_text()
+
+    assert re.findall(r"(?i)account|Ada Lovelace", readme) == []
+
+
+def test_the_lock_lint_settings_say_what_the_lock_timeout_is(rendered):
+    root, answers = rendered["bare"]
+    squawk = (root / ".squawk.toml").read_text()
+    settings = (root / answers["program_name"] / "db_settings.py").read_text()
+    (timeout,) = re.findall(r"^MIGRATION_LOCK_TIMEOUT = (.+)$", settings, re.MULTILINE)
+
+    assert "MIGRATION_LOCK_TIMEOUT in\n    # db_settings.py" in squawk
+    assert f"{float(timeout):g} s unless you tuned it" in squawk
+    assert "failed start" not in squawk
+
+
+def test_mypy_checks_the_tests_too(rendered):
+    root, answers = rendered["bare"]
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+
+    assert pyproject["tool"]["mypy"]["files"] == [answers["program_name"], "tests"]

@@ -774,3 +774,19 @@ def test_the_rendered_suite_passes_after_squashing_the_example(
 
     assert result.returncode == 0, result.stdout[-3000:]
     assert " passed" in result.stdout and "failed" not in result.stdout
+
+
+def test_the_squashed_revision_keeps_its_date_and_sorts_before_later_revisions(
+    project,
+):
+    """Revision files are named by date; the squashed one takes the date of the revision
+    whose id it keeps, so versions/ still lists in the order the history reads."""
+    project.run("alembic", "revision", "-m", "later")  # named with today's date
+    squash(project, SEED)
+
+    names = sorted(p.name for p in (project.path / VERSIONS).glob("*.py"))
+
+    assert len(names) == 2
+    assert names[0].startswith("2026_11_25_1201")  # the seed revision's create date
+    assert f"-{SEED}_squashed_history" in names[0]
+    assert names[1].endswith("_later.py")

@@ -41,6 +41,7 @@ _IMPORTS = {
     uuid.UUID: "from uuid import UUID",
 }
 _DEPENDS_ON = re.compile(r"^depends_on\b.*$", re.MULTILINE)
+_CREATE_DATE = re.compile(r"^Create Date: (.+)$", re.MULTILINE)
 
 
 def write_revision(
@@ -87,7 +88,7 @@ def write_revision(
             )
     finally:
         engine.dispose()
-    created = datetime.datetime.now()
+    created = _create_date(target)
     # Alembic's file name for a new revision, from alembic.ini's file_template.
     path = scripts._rev_path(scripts.versions, target.revision, message, created)
     template_to_file(
@@ -105,6 +106,17 @@ def write_revision(
     )
     _name_what_it_replaced(path, replaced)
     return path
+
+
+def _create_date(target: Script) -> datetime.datetime:
+    """`target`'s own create date, which the squashed revision keeps: its file name,
+    made from the date, then sorts before the revisions that came after `target`, as
+    the history reads. Today, when the file does not say."""
+    found = _CREATE_DATE.search(target.module.__doc__ or "")
+    if found:
+        with contextlib.suppress(ValueError):
+            return datetime.datetime.fromisoformat(found[1].strip())
+    return datetime.datetime.now()
 
 
 def run_write_hooks(path: Path, scripts: ScriptDirectory) -> None:
