@@ -86,67 +86,109 @@ def on_the_test_server(value: str, postgres) -> str:
     )
 
 
+# Each job's `run:` steps, in order: one test per job, so that the jobs run side by side.
+JOBS = {
+    "tests": [
+        "Install",
+        "Lint",
+        "Format",
+        "Types",
+        "Tests on SQLite",
+        "Tests on PostgreSQL",
+        "The history, up, checked, down and up, on scratch SQLite and PostgreSQL",
+    ],
+    "lowest": [
+        "Install uv",
+        "Install the lowest versions",
+        "Tests on SQLite",
+        "Tests on PostgreSQL",
+    ],
+    "migrations": [
+        "Install",
+        "A single head",
+        "Upgrade to head",
+        "Models and migrations agree",
+        "Lint the migrations' PostgreSQL SQL for locks",
+    ],
+}
+
+
+def test_the_workflow_has_these_jobs(projects):
+    workflow = yaml.safe_load((projects["default"].path / WORKFLOW).read_text())
+
+    assert list(workflow["jobs"]) == list(JOBS)
+
+
+@pytest.mark.parametrize("name", JOBS)
 def test_every_run_step_of_the_workflow_passes(
-    projects, postgres, workflow_venv, warm_mypy, tmp_path
+    projects, postgres, workflow_venv, warm_mypy, tmp_path, name
 ):
     workflow = yaml.safe_load((projects["default"].path / WORKFLOW).read_text())
+    job = workflow["jobs"][name]
     ran = []
 
-    for name, job in workflow["jobs"].items():
-        project = checkout(projects["default"], tmp_path / name)
-        for service in job.get("services", {}).values():  # a fresh database per job
-            database = service["env"]["POSTGRES_DB"]
-            postgres.admin(
-                f"DROP DATABASE IF EXISTS {database}", f"CREATE DATABASE {database}"
+    project = checkout(projects["default"], tmp_path / name)
+    for service in job.get("services", {}).values():  # a fresh database per job
+        database = service["env"]["POSTGRES_DB"]
+        postgres.admin(
+            f"DROP DATABASE IF EXISTS {database}", f"CREATE DATABASE {database}"
+        )
+    job_env = {**workflow.get("env", {}), **job.get("env", {})}
+    for step in job["steps"]:
+        if "run" not in step:
+            assert step["uses"].startswith(
+                ("actions/checkout@", "actions/setup-python@")
             )
-        job_env = {**workflow.get("env", {}), **job.get("env", {})}
-        for step in job["steps"]:
-            if "run" not in step:
-                assert step["uses"].startswith(
-                    ("actions/checkout@", "actions/setup-python@")
-                )
-                continue
-            # A runner that keeps mypy's cache, as for pip's.
-            env = project.env(**{**job_env, **step.get("env", {}), **warm_mypy})
-            env = {
-                key: on_the_test_server(str(value), postgres)
-                for key, value in env.items()
-            }
-            env["PATH"] = f"{workflow_venv / 'bin'}{os.pathsep}{env['PATH']}"
-            # uv's cache as this machine has it, as on a runner that keeps one; and only
-            # the Pythons installed here.
-            env |= NETWORK | {"UV_CACHE_DIR": UV_CACHE, "UV_PYTHON_DOWNLOADS": "never"}
-            # What GitHub runs a `run:` step with on Linux.
-            result = subprocess.run(
-                ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
-                cwd=project.path, env=env, capture_output=True, text=True, check=False,
-            )  # fmt: skip
-            assert result.returncode == 0, (
-                f"{name} / {step.get('name')}:\n{result.stdout}\n{result.stderr}"
-            )
-            ran.append(f"{name} / {step['name']}")
+            continue
+        # A runner that keeps mypy's cache, as for pip's.
+        env = project.env(**{**job_env, **step.get("env", {}), **warm_mypy})
+        env = {
+            key: on_the_test_server(str(value), postgres) for key, value in env.items()
+        }
+        env["PATH"] = f"{workflow_venv / 'bin'}{os.pathsep}{env['PATH']}"
+        # uv's cache as this machine has it, as on a runner that keeps one; and only
+        # the Pythons installed here.
+        env |= NETWORK | {"UV_CACHE_DIR": UV_CACHE, "UV_PYTHON_DOWNLOADS": "never"}
+        # What GitHub runs a `run:` step with on Linux.
+        result = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+            cwd=project.path, env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, (
+            f"{name} / {step.get('name')}:\n{result.stdout}\n{result.stderr}"
+        )
+        ran.append(step["name"])
 
-    assert ran == [
-        "tests / Install",
-        "tests / Lint",
-        "tests / Format",
-        "tests / Types",
-        "tests / Tests on SQLite",
-        "tests / Tests on PostgreSQL",
-        "tests / The history, up, checked, down and up, on scratch SQLite and PostgreSQL",
-        "lowest / Install uv",
-        "lowest / Install the lowest versions",
-        "lowest / Tests on SQLite",
-        "lowest / Tests on PostgreSQL",
-        "migrations / Install",
-        "migrations / Upgrade to head",
-        "migrations / Models and migrations agree",
-        "migrations / A single head",
-        "migrations / Lint the migrations' PostgreSQL SQL for locks",
+    assert ran == JOBS[name]
+    if name == "migrations":
+        assert postgres.query("myapp", "SELECT version_num FROM alembic_version") == [
+            (SEED_HEAD,)
+        ]
+
+
+def test_the_single_head_step_says_why_it_fails_and_what_to_run(project):
+    """Two branches each added a revision on the same one: the step names the heads and
+    the command that joins them, before the upgrade step would fail on them."""
+    workflow = yaml.safe_load((project.path / WORKFLOW).read_text())
+    (step,) = [
+        s
+        for s in workflow["jobs"]["migrations"]["steps"]
+        if s.get("name") == "A single head"
     ]
-    assert postgres.query("myapp", "SELECT version_num FROM alembic_version") == [
-        (SEED_HEAD,)
-    ]
+    add_revision(project, "branch_a", "pass")
+    add_revision(project, "branch_b", "pass")
+    # This copy's own package and revisions, not the installed project's.
+    script = step["run"].replace("myapp db", "python -m myapp db")
+
+    result = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+        cwd=project.path, env=project.env(), capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+    assert result.returncode == 1
+    said = result.stdout + result.stderr
+    assert "branch_a (head)" in said and "branch_b (head)" in said
+    assert 'myapp db merge heads -m "Join the branches"' in said
 
 
 def lint(project: Project, *options: str):
