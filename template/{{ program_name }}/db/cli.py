@@ -8,6 +8,8 @@ the user's) adds them beside its own commands:
         return db_cli.run(args)
 """
 
+from __future__ import annotations
+
 import argparse
 import logging
 from pathlib import Path
@@ -33,7 +35,7 @@ LOG_LEVELS = {
 
 
 def add_commands(
-    commands: "argparse._SubParsersAction[argparse.ArgumentParser]",
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
 ) -> None:
     """Add the `db` command and its actions to a parser's subcommands."""
     db_parser = commands.add_parser(

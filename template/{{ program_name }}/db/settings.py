@@ -30,6 +30,10 @@ MIGRATION_SETTINGS_ENV = (
     MIGRATION_WAIT_ENV,
 )
 
+# What float() raises for a value that is no number (a tuple, which every Python target
+# formats alike).
+_NOT_A_NUMBER = (TypeError, ValueError)
+
 # The template's defaults, for a setting the user's db_settings.py does not have (one a
 # later template version added). A new project's db_settings.py starts with these values.
 DEFAULTS: dict[str, float | bool | int] = {
@@ -82,7 +86,7 @@ def _seconds(variable: str | None, name: str, zero: str) -> float:
     where, value = (variable, raw) if raw else (_where(name), _tuned(name))
     try:
         seconds = -1.0 if isinstance(value, bool) else float(value)
-    except (TypeError, ValueError):
+    except _NOT_A_NUMBER:
         seconds = -1.0
     if not 0 <= seconds < float("inf"):
         raise DatabaseError(

@@ -13,6 +13,8 @@ Alembic's for its database.
   changes rewrite nothing: widening a VARCHAR, or making it TEXT.
 """
 
+from __future__ import annotations
+
 import re
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -79,16 +81,14 @@ class SQLiteImpl(_Compare, sqlite.SQLiteImpl):
         # The largest id each AUTOINCREMENT table being rebuilt has handed out.
         self._ids_handed_out: dict[tuple[str | None, str], int] = {}
 
-    def requires_recreate_in_batch(self, batch_op: "BatchOperationsImpl") -> bool:
+    def requires_recreate_in_batch(self, batch_op: BatchOperationsImpl) -> bool:
         # SQLite renames a column in place (3.25+), indexes and all. A rebuild would
         # lose track of the renamed column, and the index operations around it fail.
         rest = [op for op in batch_op.batch if not _renames_only(op)]
         # A stand-in for batch_op: Alembic's method reads nothing but .batch.
         return super().requires_recreate_in_batch(SimpleNamespace(batch=rest))  # type: ignore[arg-type]
 
-    def prep_table_for_batch(
-        self, batch_impl: "ApplyBatchImpl", table: sa.Table
-    ) -> None:
+    def prep_table_for_batch(self, batch_impl: ApplyBatchImpl, table: sa.Table) -> None:
         super().prep_table_for_batch(batch_impl, table)
         # The copy's ids come from the rows it copies: it would hand out again the ids
         # of rows deleted from the end of the table. Remember the largest handed out.
