@@ -13,6 +13,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+import forks
 import pytest
 from pg_server import PgBouncer, PostgresServer
 
@@ -91,17 +92,17 @@ class Project:
         self, *args: str, check: bool = True, env: dict | None = None, cwd=None,
         timeout: float | None = None,
     ):  # fmt: skip
-        """Run a command from the project's venv (alembic, python, pytest, ruff)."""
-        command = [str(self.venv / "bin" / args[0]), *args[1:]]
-        result = subprocess.run(
-            command,
-            check=False,
-            cwd=cwd or self.path,
-            env=env if env is not None else self.env(),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
+        """Run a command from the project's venv (alembic, python, pytest, ruff); a
+        Python one in a child of a process that has imported Alembic (forks.py)."""
+        env = env if env is not None else self.env()
+        cwd = cwd or self.path
+        result = forks.run(self.venv, list(args), cwd, env, timeout)
+        if result is None:
+            result = subprocess.run(
+                [str(self.venv / "bin" / args[0]), *args[1:]],
+                check=False, cwd=cwd, env=env, capture_output=True, text=True,
+                timeout=timeout,
+            )  # fmt: skip
         if check and result.returncode != 0:
             pytest.fail(
                 f"{' '.join(args)} exited {result.returncode}\n"
