@@ -90,13 +90,14 @@ class Project:
 
     def run(
         self, *args: str, check: bool = True, env: dict | None = None, cwd=None,
-        timeout: float | None = None,
+        timeout: float | None = None, fresh: bool = False,
     ):  # fmt: skip
         """Run a command from the project's venv (alembic, python, pytest, ruff); a
-        Python one in a child of a process that has imported Alembic (forks.py)."""
+        Python one in a child of a process that has imported Alembic (forks.py), unless
+        `fresh`: for a test of what the command itself imports."""
         env = env if env is not None else self.env()
         cwd = cwd or self.path
-        result = forks.run(self.venv, list(args), cwd, env, timeout)
+        result = None if fresh else forks.run(self.venv, list(args), cwd, env, timeout)
         if result is None:
             result = subprocess.run(
                 [str(self.venv / "bin" / args[0]), *args[1:]],

@@ -202,7 +202,9 @@ def test_upgrading_as_the_programs_role_says_to_migrate_as_the_owner(project, ro
 
     result = project.run("alembic", "upgrade", "head", env=env, check=False)
 
-    where = roles.postgres.url(roles.database, roles.program, "pw").replace("pw@", "***@")
+    where = roles.postgres.url(roles.database, roles.program, "pw").replace(
+        "pw@", "***@"
+    )
     expected = (
         f"FAILED: The role {roles.program} may not change the schema of {where} "
         "((psycopg.errors.InsufficientPrivilege) permission denied for schema public): "

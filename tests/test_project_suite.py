@@ -128,9 +128,7 @@ def test_every_accepted_python_version_is_clean_with_the_ruff_dev_installs(
     venv = projects["default"].venv
     pyproject = tomllib.loads((root / "pyproject.toml").read_text())
     (bound,) = [
-        d
-        for d in pyproject["dependency-groups"]["dev"]
-        if d.startswith("ruff")
+        d for d in pyproject["dependency-groups"]["dev"] if d.startswith("ruff")
     ]
     installed = subprocess.run(
         [str(venv / "bin/ruff"), "--version"],

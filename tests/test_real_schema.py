@@ -431,31 +431,22 @@ def test_the_projects_own_suite_passes_after_every_step(history, postgres, tmp_p
     that Alembic's generator makes in temporary folders (tests/test_revisions.py, but
     for its two on the project's own history) cannot change from one step to the next:
     they run at the last step only."""
-    runs = []
     last = len(history.steps)
     for step in range(1, last + 1):
         project = history.project_at(step, tmp_path / f"step{step}")
         database = new_database("postgres", tmp_path, postgres)
         run_sql(project, database.url, LEFTOVERS)
-        for env in (
-            project.env(),
-            project.env(TEST_MYAPP_DATABASE_URL=database.url),
-        ):
-            command = [str(project.venv / "bin/pytest"), "-q", "-p", "no:cacheprovider"]
-            if step < last:
-                command += ["-k", f"not ({' or '.join(GENERATED_HISTORIES)})"]
-            runs.append(
-                subprocess.Popen(
-                    command,
-                    cwd=project.path,
-                    env=env,
-                    text=True,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT,
-                )
+        command = ["pytest", "-q", "-p", "no:cacheprovider"]
+        if step < last:
+            command += ["-k", f"not ({' or '.join(GENERATED_HISTORIES)})"]
+        results = [
+            project.run(*command, env=env, check=False)
+            for env in (
+                project.env(),
+                project.env(TEST_MYAPP_DATABASE_URL=database.url),
             )
-        results = [(run.wait(), run.stdout.read()) for run in runs[-2:]]
-        failures = [output for code, output in results if code != 0]
+        ]
+        failures = [r.stdout + r.stderr for r in results if r.returncode != 0]
         assert failures == [], f"step {step}:\n" + "\n".join(failures)
 
 

@@ -164,7 +164,7 @@ def squash_the_whole_history(history, postgres, tmp_path) -> tuple[Project, list
     assert f"-{head}_squashed_history.py" in squashed.name
     for database in in_the_field:  # as before: at head, so a start is free
         started = project.run(
-            "python", "-c", MIGRATE_AT_HEAD, env=env_of(project, database)
+            "python", "-c", MIGRATE_AT_HEAD, env=env_of(project, database), fresh=True
         )
         assert started.stdout.strip() == "alembic loaded: False"
     envs = []

@@ -128,3 +128,16 @@ def test_the_user_adds_a_command_beside_db_and_help_is_the_programs(project):
     assert project.answers["description"] in " ".join(usage.split())
     assert re.findall(r"^ {4}(\w+)", usage, re.MULTILINE) == ["db", "hello"]
     assert "8c4e2d6a1b57 (head)" in current.stdout
+
+
+def test_a_new_projects_settings_are_the_templates_defaults(projects):
+    """The machinery's defaults, for a setting a file lacks, are the ones a new project's
+    file starts with: one set of values, not two."""
+    project = projects["default"]
+    compare = (
+        "from myapp import db_settings; from myapp.db.settings import DEFAULTS; "
+        "print(sorted((k, getattr(db_settings, k)) for k in vars(db_settings) "
+        "if k.isupper()) == sorted(DEFAULTS.items()))"
+    )
+
+    assert project.run("python", "-c", compare).stdout == "True\n"
