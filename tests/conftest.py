@@ -84,6 +84,11 @@ class Project:
             "HOME": str(self.home),
             "PATH": f"{self.venv / 'bin'}{os.pathsep}/usr/bin:/bin",
             "LANG": "C.UTF-8",
+            # A test edits a module and runs the next command within the same second,
+            # often leaving its size as it was (first -> given): the bytecode an earlier
+            # command wrote would pass for current. None is written; the venv's
+            # libraries were compiled at install.
+            "PYTHONDONTWRITEBYTECODE": "1",
         }
         env.update(extra)
         return env
@@ -131,7 +136,8 @@ def uv(*args: str) -> None:
     subprocess.run(
         [str(TOOLS / "uv"), *args],
         check=True,
-        env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
+        # Compiled at install: the commands write no bytecode (Project.env).
+        env={**os.environ, "UV_PYTHON_DOWNLOADS": "never", "UV_COMPILE_BYTECODE": "1"},
     )
 
 
