@@ -69,6 +69,8 @@ class Project:
     answers: dict
     venv: Path
     home: Path
+    # Python commands run forked (forks.py), or each as a process of its own.
+    forked: bool = True
 
     @property
     def program(self) -> str:
@@ -102,7 +104,8 @@ class Project:
         `fresh`: for a test of what the command itself imports."""
         env = env if env is not None else self.env()
         cwd = cwd or self.path
-        result = None if fresh else forks.run(self.venv, list(args), cwd, env, timeout)
+        forked = self.forked and not fresh
+        result = forks.run(self.venv, list(args), cwd, env, timeout) if forked else None
         if result is None:
             result = subprocess.run(
                 [str(self.venv / "bin" / args[0]), *args[1:]],

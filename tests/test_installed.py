@@ -13,12 +13,14 @@ HEAD = "8c4e2d6a1b57"
 
 @pytest.fixture
 def installed(projects, runtime_venv, tmp_path) -> Project:
-    """The installed program, run from an empty directory with a private HOME."""
+    """The installed program, run from an empty directory with a private HOME, each
+    command a process of its own: the one true end-to-end path."""
     (tmp_path / "empty").mkdir()
     (tmp_path / "home").mkdir()
     return Project(
-        tmp_path / "empty", projects["default"].answers, runtime_venv, tmp_path / "home"
-    )
+        tmp_path / "empty", projects["default"].answers, runtime_venv, tmp_path / "home",
+        forked=False,
+    )  # fmt: skip
 
 
 def test_the_wheel_holds_every_migration_file(wheel, rendered):
