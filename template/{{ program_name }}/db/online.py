@@ -1,8 +1,8 @@
 """Operations that change a table in use on PostgreSQL without stopping its writes.
 
-Autogenerate writes these for a table an earlier revision made (online_split.py); each
-does, on PostgreSQL, what holds a table lock only for a moment, and on SQLite what the
-plain operation does, inside the migration's transaction:
+Write these in a revision of their own, for a table an earlier revision made: each does,
+on PostgreSQL, what holds a table lock only for a moment, and on SQLite what the plain
+operation does, inside the migration's transaction:
 
 - op.create_index_online(): CREATE INDEX CONCURRENTLY, outside a transaction;
   op.drop_index_online(): DROP INDEX CONCURRENTLY;
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 from alembic.autogenerate import renderers
@@ -33,7 +33,6 @@ from alembic.autogenerate.api import AutogenContext
 from alembic.operations import Operations, ops
 
 ADDED_IF_MISSING = "The run adds this only where the catalog lacks it."
-Op = TypeVar("Op", bound=ops.MigrateOperation)
 
 OUTSIDE = (
     "-- The statements up to the next BEGIN run outside a transaction: each is safe to "
@@ -122,7 +121,7 @@ def _rendered_as(
     return f"op.{name}(" + line.split("(", 1)[1]
 
 
-def as_kind(kind: type[Op], op: ops.MigrateOperation) -> Op:
+def as_kind(kind: type[ops.MigrateOperation], op: ops.MigrateOperation) -> Any:
     """`op`, with the same arguments, as an operation of `kind`: Alembic's own and its
     online form differ only in how they run and how they are written."""
     same = kind.__new__(kind)

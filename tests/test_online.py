@@ -1,0 +1,304 @@
+"""The lock-safe operations for a table an earlier revision made (db/online.py): on a
+live PostgreSQL, an index is built concurrently, a constraint added NOT VALID and
+validated apart, NOT NULL proved from a validated CHECK; squawk passes on them, robust
+statements included; SQLite applies the same revisions; and a run that dies between the
+steps is finished by the next one."""
+
+import signal
+import subprocess
+import textwrap
+import time
+
+import pytest
+from conftest import new_database
+from test_real_schema import VERSIONS, edit_models
+
+IMPORTS = (
+    "from sqlalchemy import MetaData, String",
+    "from sqlalchemy import CheckConstraint, ForeignKey, MetaData, String",
+)
+ACCOUNT = "    create_date: Mapped[date]\n"
+TEAM = (
+    "\n\nclass Team(Base):\n"
+    "    __tablename__ = 'team'\n\n"
+    "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+)
+COLUMNS = (
+    "    email: Mapped[str | None] = mapped_column(String(200))\n"
+    "    team_id: Mapped[int | None]\n"
+)
+# The models after the two revisions below: every change with an online form, on the
+# account table the first revision made, and a new column beside them.
+SAFE_CHANGES = [
+    ("    name: Mapped[str] = mapped_column(String(100))",
+     "    name: Mapped[str] = mapped_column(String(100), index=True)"),
+    (COLUMNS, (
+     "    email: Mapped[str] = mapped_column(String(200), unique=True)\n"
+     "    team_id: Mapped[int | None] = mapped_column(ForeignKey('team.id'))\n"
+     "    nickname: Mapped[str | None] = mapped_column(String(40))\n"
+     "    __table_args__ = (CheckConstraint('length(name) >= 2', name='name_long'),)\n"
+    )),
+]  # fmt: skip
+FILL = "UPDATE account SET email = 'a' || id || '@example.com', team_id = NULL"
+PLAIN_ID, ONLINE_ID = "a1b2c3d4e5f6", "f6e5d4c3b2a1"
+REVISION = '''"""{message}"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "{revision}"
+down_revision = "{down_revision}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+{upgrade}
+
+
+def downgrade():
+{downgrade}
+'''
+# The new column, plainly, in a revision before the online steps.
+PLAIN = (
+    """
+    with op.batch_alter_table("account") as batch_op:
+        batch_op.add_column(sa.Column("nickname", sa.String(40), nullable=True))
+    """,
+    """
+    with op.batch_alter_table("account") as batch_op:
+        batch_op.drop_column("nickname")
+    """,
+)
+ONLINE = (
+    """
+    op.create_index_online("ix_account_name", "account", ["name"], unique=False)
+    op.create_unique_constraint_online("uq_account_email", "account", ["email"])
+    op.create_foreign_key_online(
+        "fk_account_team_id_team", "account", "team", ["team_id"], ["id"]
+    )
+    op.create_check_constraint_online(
+        "ck_account_name_long", "account", "length(name) >= 2"
+    )
+    op.set_not_null_online("account", "email")
+    """,
+    """
+    with op.batch_alter_table("account") as batch_op:
+        batch_op.alter_column("email", existing_type=sa.String(200), nullable=True)
+        batch_op.drop_constraint("ck_account_name_long", type_="check")
+        batch_op.drop_constraint("fk_account_team_id_team", type_="foreignkey")
+        batch_op.drop_constraint("uq_account_email", type_="unique")
+    op.drop_index_online("ix_account_name", table_name="account")
+    """,
+)
+
+
+def write_revision(project, revision, down_revision, message, upgrade, downgrade):
+    def body(code):
+        return textwrap.indent(textwrap.dedent(code).strip(), "    ")
+
+    (project.path / VERSIONS / f"{revision}_{message.replace(' ', '_')}.py").write_text(
+        REVISION.format(
+            message=message, revision=revision, down_revision=down_revision,
+            upgrade=body(upgrade), downgrade=body(downgrade),
+        )
+    )  # fmt: skip
+
+
+def revisions(project) -> set:
+    return set((project.path / VERSIONS).glob("*.py"))
+
+
+def revision_id(path) -> str:
+    return path.name.split("-")[1].split("_")[0]
+
+
+@pytest.fixture
+def changed(project, postgres, tmp_path):
+    """The project, with a first revision (a team table, two account columns), a plain
+    revision and the online steps after it; the PostgreSQL database, with rows, at the
+    first revision."""
+    database = new_database("postgres", tmp_path, postgres)
+    env = project.env(MYAPP_DATABASE_URL=database.url)
+    project.run("alembic", "upgrade", "head", env=env)
+    edit_models(project, [IMPORTS, (ACCOUNT, ACCOUNT + COLUMNS + TEAM)])
+    before = revisions(project)
+    project.run("alembic", "revision", "--autogenerate", "-m", "add email", env=env)
+    (first,) = revisions(project) - before
+    project.run("alembic", "upgrade", "head", env=env)
+    database.execute(FILL)
+    edit_models(project, SAFE_CHANGES)
+    write_revision(project, PLAIN_ID, first, "add nickname", *PLAIN)
+    write_revision(project, ONLINE_ID, PLAIN_ID, "index and constrain", *ONLINE)
+    return project, database, env, first
+
+
+def lint(project, env, start: str, *options: str):
+    """squawk, with the project's settings, on the SQL of the revisions after `start`."""
+    sql = project.run(
+        "python", "-m", "myapp", "db", "upgrade", f"{start}:head", "--sql", env=env
+    ).stdout
+    return subprocess.run(
+        [str(project.venv / "bin/squawk"), "--reporter", "gcc", *options],
+        input=sql, cwd=project.path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
+def test_the_online_revision_passes_the_lock_lint_and_its_steps_are_robust(
+    changed, tmp_path
+):
+    project, _, env, first = changed
+    strict = tmp_path / "squawk.toml"
+    settings = (project.path / ".squawk.toml").read_text()
+    strict.write_text(settings.replace('"prefer-robust-stmts",', ""))
+
+    linted = lint(project, env, first)
+    robust = lint(project, env, PLAIN_ID, "--config", str(strict))
+
+    assert linted.returncode == 0, linted.stdout
+    assert robust.returncode == 0, robust.stdout
+
+
+def constraints(database) -> list[tuple]:
+    return database.query(
+        "SELECT conname, contype, convalidated FROM pg_constraint"
+        " WHERE conrelid = 'account'::regclass ORDER BY conname"
+    )
+
+
+def settled(database) -> dict:
+    """What the online steps leave: every constraint valid, every index valid, email
+    NOT NULL, and no CHECK that stood in for it."""
+    return {
+        "constraints": constraints(database),
+        "indexes": database.query(
+            "SELECT indexrelid::regclass::text, indisvalid FROM pg_index"
+            " WHERE indrelid = 'account'::regclass ORDER BY 1"
+        ),
+        "email nullable": database.query(
+            "SELECT is_nullable FROM information_schema.columns"
+            " WHERE table_name = 'account' AND column_name = 'email'"
+        ),
+    }
+
+
+SETTLED = {
+    "constraints": [
+        ("ck_account_name_long", "c", True),
+        ("fk_account_team_id_team", "f", True),
+        ("pk_account", "p", True),
+        ("uq_account_email", "u", True),
+    ],
+    "indexes": [
+        ("ix_account_name", True),
+        ("pk_account", True),
+        ("uq_account_email", True),
+    ],
+    "email nullable": [("NO",)],
+}
+
+
+def test_the_revisions_apply_as_written_on_postgres_with_rows_and_on_sqlite(
+    changed, tmp_path
+):
+    project, database, env, first = changed
+
+    project.run("alembic", "upgrade", "head", env=env)
+    project.run("alembic", "check", env=env)
+    assert settled(database) == SETTLED
+    project.run("alembic", "downgrade", first, env=env)
+    project.run("alembic", "upgrade", "head", env=env)
+    assert settled(database) == SETTLED
+    assert database.query("SELECT count(*) FROM account") == [(3,)]
+
+    sqlite = new_database("sqlite", tmp_path, None)
+    on_sqlite = project.env(MYAPP_DATABASE_URL=sqlite.url)
+    project.run("alembic", "upgrade", first, env=on_sqlite)
+    sqlite.execute(FILL)
+    project.run("alembic", "upgrade", "head", env=on_sqlite)
+    project.run("alembic", "check", env=on_sqlite)
+    project.run("alembic", "downgrade", first, env=on_sqlite)
+    project.run("alembic", "upgrade", "head", env=on_sqlite)
+    (account,) = sqlite.query("SELECT sql FROM sqlite_master WHERE name = 'account'")
+    assert "email VARCHAR(200) NOT NULL" in account[0]
+
+
+# Rows that stop one step after the ones before it have committed; the repair that
+# lets the next run finish.
+BAD_ROWS = {
+    "unique index": (
+        "UPDATE account SET email = 'same@example.com'",
+        "could not create unique index",
+        FILL,
+    ),
+    "foreign key": (
+        "UPDATE account SET team_id = 99",
+        "fk_account_team_id_team",
+        "UPDATE account SET team_id = NULL",
+    ),
+    "check": (
+        "UPDATE account SET name = 'x' WHERE id = 1",
+        "ck_account_name_long",
+        "UPDATE account SET name = 'xy' WHERE id = 1",
+    ),
+    "not null": (
+        "UPDATE account SET email = NULL WHERE id = 1",
+        "account_email_not_null",
+        "UPDATE account SET email = 'one@example.com' WHERE id = 1",
+    ),
+}
+
+
+@pytest.mark.parametrize("step", BAD_ROWS)
+def test_a_run_that_fails_between_the_steps_is_finished_by_the_next(changed, step):
+    project, database, env, _ = changed
+    bad, named, repair = BAD_ROWS[step]
+    database.execute(bad)
+
+    failed = project.run("alembic", "upgrade", "head", env=env, check=False)
+
+    assert failed.returncode == 1
+    assert named in failed.stdout.splitlines()[-1], failed.stdout
+    # The plain revision committed whole; the online one is not recorded as applied.
+    assert database.query("SELECT version_num FROM alembic_version") == [(PLAIN_ID,)]
+    database.execute(repair)
+    project.run("alembic", "upgrade", "head", env=env)
+    assert database.query("SELECT version_num FROM alembic_version") == [(ONLINE_ID,)]
+    assert settled(database) == SETTLED
+    project.run("alembic", "check", env=env)
+
+
+def test_an_index_build_killed_while_it_waits_is_built_again(changed, postgres):
+    """SIGKILL while CREATE INDEX CONCURRENTLY waits for a writer's transaction: the
+    index it leaves INVALID is dropped and built again by the next run."""
+    project, database, env, _ = changed
+    project.run("alembic", "upgrade", PLAIN_ID, env=env)
+    name = database.url.rsplit("/", 1)[1]
+    writer = postgres.connect(name)
+    writer.execute("UPDATE account SET name = name WHERE id = 1")  # stays open
+    slow = env | {"MYAPP_MIGRATION_LOCK_TIMEOUT": "60"}
+    migration = subprocess.Popen(
+        [str(project.venv / "bin/alembic"), "upgrade", "head"],
+        cwd=project.path, env=slow, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        waiting = "SELECT pid FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX%'"
+        deadline = time.monotonic() + 60
+        while not database.query(waiting):
+            assert time.monotonic() < deadline, "the index build never started"
+            time.sleep(0.1)
+        (backend,) = database.query(waiting)[0]
+        migration.send_signal(signal.SIGKILL)
+        migration.wait(timeout=10)
+        # The server ends a dead client's backend when it next writes to it.
+        database.execute(f"SELECT pg_terminate_backend({backend})")
+    finally:
+        migration.kill()
+        writer.rollback()
+        writer.close()
+    assert ("ix_account_name", False) in settled(database)["indexes"]
+
+    project.run("alembic", "upgrade", "head", env=env)
+
+    assert settled(database) == SETTLED
