@@ -124,7 +124,8 @@ def changed(project, postgres, tmp_path):
     edit_models(project, [IMPORTS, (ACCOUNT, ACCOUNT + COLUMNS + TEAM)])
     before = revisions(project)
     project.run("alembic", "revision", "--autogenerate", "-m", "add email", env=env)
-    (first,) = revisions(project) - before
+    (path,) = revisions(project) - before
+    first = revision_id(path)
     project.run("alembic", "upgrade", "head", env=env)
     database.execute(FILL)
     edit_models(project, SAFE_CHANGES)
