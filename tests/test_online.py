@@ -72,23 +72,25 @@ PLAIN = (
 )
 ONLINE = (
     """
-    op.create_index_online("ix_account_name", "account", ["name"], unique=False)
-    op.create_unique_constraint_online("uq_account_email", "account", ["email"])
+    op.create_index_online(op.f("ix_account_name"), "account", ["name"], unique=False)
+    op.create_unique_constraint_online(op.f("uq_account_email"), "account", ["email"])
     op.create_foreign_key_online(
-        "fk_account_team_id_team", "account", "team", ["team_id"], ["id"]
+        op.f("fk_account_team_id_team"), "account", "team", ["team_id"], ["id"]
     )
     op.create_check_constraint_online(
-        "ck_account_name_long", "account", "length(name) >= 2"
+        op.f("ck_account_name_long"), "account", "length(name) >= 2"
     )
     op.set_not_null_online("account", "email")
     """,
     """
     with op.batch_alter_table("account") as batch_op:
         batch_op.alter_column("email", existing_type=sa.String(200), nullable=True)
-        batch_op.drop_constraint("ck_account_name_long", type_="check")
-        batch_op.drop_constraint("fk_account_team_id_team", type_="foreignkey")
-        batch_op.drop_constraint("uq_account_email", type_="unique")
-    op.drop_index_online("ix_account_name", table_name="account")
+        batch_op.drop_constraint(batch_op.f("ck_account_name_long"), type_="check")
+        batch_op.drop_constraint(
+            batch_op.f("fk_account_team_id_team"), type_="foreignkey"
+        )
+        batch_op.drop_constraint(batch_op.f("uq_account_email"), type_="unique")
+    op.drop_index_online(op.f("ix_account_name"), table_name="account")
     """,
 )
 
@@ -258,7 +260,7 @@ def test_a_run_that_fails_between_the_steps_is_finished_by_the_next(changed, ste
 
     failed = project.run("alembic", "upgrade", "head", env=env, check=False)
 
-    assert failed.returncode == 1
+    assert failed.returncode != 0
     assert named in failed.stdout.splitlines()[-1], failed.stdout
     # The plain revision committed whole; the online one is not recorded as applied.
     assert database.query("SELECT version_num FROM alembic_version") == [(PLAIN_ID,)]

@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.schema import conv
 from alembic.autogenerate import renderers
 from alembic.autogenerate.api import AutogenContext
 from alembic.operations import Operations, ops
@@ -59,6 +60,14 @@ def _commit(operations: Operations) -> None:
     follows."""
     with operations.get_context().autocommit_block():
         pass
+
+
+def _named(operations: Operations, op: ops.AddConstraintOp) -> str:
+    """The constraint's name in the database: the naming convention's, unless the
+    revision gave it as op.f()."""
+    name = op.to_constraint(operations.get_context()).name
+    assert isinstance(name, str)  # the naming convention names every constraint
+    return name
 
 
 def _lint_accepts(operations: Operations, rule: str, why: str) -> None:
@@ -321,8 +330,7 @@ def _create_unique(operations: Operations, op: CreateUniqueConstraintOnlineOp) -
     if not _on_postgresql(operations):
         _run_in_batch(operations, op.table_name, op.schema, op.plain())
         return
-    name = op.constraint_name
-    assert isinstance(name, str)  # the naming convention names every constraint
+    name = _named(operations, op.plain())
     index = ops.CreateIndexOp(
         name, op.table_name, op.columns, schema=op.schema, unique=True
     )
@@ -346,8 +354,7 @@ def _add_then_validate(
 ) -> None:
     """Add the constraint NOT VALID, which locks the table only for a moment; commit;
     then validate it, which scans while writes go on."""
-    name = plain.constraint_name
-    assert isinstance(name, str)  # the naming convention names every constraint
+    name = _named(operations, plain)
     if not _constraint_exists(operations, table, name, schema):
         plain.kw["postgresql_not_valid"] = True
         _lint_accepts(operations, "prefer-robust-stmts", ADDED_IF_MISSING)
@@ -447,7 +454,7 @@ def _set_not_null(operations: Operations, op: SetNotNullOnlineOp) -> None:
     if not not_null:
         column = _quote(operations, op.column_name)
         check = ops.CreateCheckConstraintOp(
-            op.check_name,
+            conv(op.check_name),
             op.table_name,
             sa.text(f"{column} IS NOT NULL"),
             schema=op.schema,
