@@ -10,7 +10,7 @@ and compares the schema with the one before.
 """
 
 from conftest import new_database
-from test_real_schema import autogenerate, edit_models
+from test_real_schema import autogenerate, edit_models, revision_before
 from test_safe_migrations import error_lines
 
 IMPORTS = (
@@ -63,10 +63,12 @@ def check_scratch(project, postgres):
     assert result.returncode == 0, "\n".join(error_lines(result))
 
 
-def step_down_and_up(project, url: str) -> None:
+def step_down_and_up(project, url: str, changed) -> None:
+    """Up to head, then down to before the `changed` revision and the online steps
+    autogenerate wrote after it."""
     env = project.env(MYAPP_DATABASE_URL=url)
     project.run("alembic", "upgrade", "head", env=env)
-    project.run("alembic", "downgrade", "-1", env=env)
+    project.run("alembic", "downgrade", revision_before(changed), env=env)
 
 
 def test_columns_dropped_or_retyped_on_sqlite_come_back_aware_of_their_time_zone(
@@ -84,7 +86,7 @@ def test_columns_dropped_or_retyped_on_sqlite_come_back_aware_of_their_time_zone
     check_scratch(project, postgres)
     assert downgrade_of(changed).count("sa.DateTime(timezone=True)") == 2
     on_postgres = new_database("postgres", tmp_path, postgres)
-    step_down_and_up(project, on_postgres.url)
+    step_down_and_up(project, on_postgres.url, changed)
     assert on_postgres.query(
         "SELECT column_name, data_type, column_default FROM information_schema.columns"
         " WHERE table_name = 'account' AND column_name IN ('seen_at', 'closed_at')"
@@ -111,7 +113,7 @@ def test_checks_changed_or_dropped_on_postgres_come_back_as_declared_on_sqlite(
     assert "length(code) >= 2" in downgrade_of(changed)
     assert "length(label) >= 2" in downgrade_of(changed)
     sqlite = new_database("sqlite", tmp_path, None)
-    step_down_and_up(project, sqlite.url)
+    step_down_and_up(project, sqlite.url, changed)
     tables = dict(
         sqlite.query("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
     )
@@ -138,7 +140,7 @@ def test_a_partial_index_dropped_on_postgres_comes_back_partial_on_sqlite(
     check_scratch(project, postgres)
     assert "sqlite_where" in downgrade_of(dropped)
     sqlite = new_database("sqlite", tmp_path, None)
-    step_down_and_up(project, sqlite.url)
+    step_down_and_up(project, sqlite.url, dropped)
     (index,) = sqlite.query(
         "SELECT sql FROM sqlite_master WHERE name = 'ix_account_code_set'"
     )

@@ -285,7 +285,10 @@ def test_making_an_expression_index_unique_is_seen_and_written_on_sqlite(
     project.run("alembic", "upgrade", "head", env=env)
 
     upgrade = text.split("def upgrade")[1].split("def downgrade")[0]
-    assert 'op.drop_index(op.f("ix_gadget_upper_code"), table_name="gadget")' in upgrade
+    assert (
+        'op.drop_index_online(op.f("ix_gadget_upper_code"), table_name="gadget")'
+        in upgrade
+    )
     assert "unique=True" in upgrade
     assert sqlite_indexes(database)["ix_gadget_upper_code"] == (
         "CREATE UNIQUE INDEX ix_gadget_upper_code ON gadget (upper(code))"

@@ -10,6 +10,7 @@ project's own tests passing.
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -245,9 +246,20 @@ class Growth:
         return cls(start, work, on_sqlite, on_postgres)
 
     def step(self, *revisions: Path) -> None:
-        """Record a step: its new revision files and models.py as it is now."""
+        """Record a step: its new revision files (`revisions`, and the online steps
+        autogenerate wrote after them) and models.py as it is now."""
         models = (self.work.path / "myapp/models.py").read_text()
-        self.steps.append(([str(path) for path in revisions], models))
+        recorded = {path for files, _ in self.steps for path in files}
+        new = sorted(
+            str(path)
+            for path in (self.work.path / VERSIONS).glob("*.py")
+            if str(path) not in recorded and not self._shipped(path)
+        )
+        assert {str(path) for path in revisions} <= set(new), (revisions, new)
+        self.steps.append((new, models))
+
+    def _shipped(self, path: Path) -> bool:
+        return (self.start.path / VERSIONS / path.name).exists()
 
     def built(self) -> dict:
         """What once_per_run carries to every worker."""
@@ -280,6 +292,14 @@ def autogenerate(project: Project, env: dict, message: str) -> Path:
     (path,) = (project.path / VERSIONS).glob(f"*_{slug}.py")
     project.run("alembic", "upgrade", "head", env=env)
     return path
+
+
+def revision_before(path: Path) -> str:
+    """The down_revision of the revision file at `path`."""
+    (down,) = re.findall(
+        r"^down_revision: .* = ['\"](\w+)['\"]$", path.read_text(), re.MULTILINE
+    )
+    return down
 
 
 def rename_from_the_hint(project: Project, env: dict, table: str, old: str, new: str):
