@@ -28,10 +28,10 @@ from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.schema import conv
 from alembic.autogenerate import renderers
 from alembic.autogenerate.api import AutogenContext
 from alembic.operations import Operations, ops
+from sqlalchemy.schema import conv
 
 ADDED_IF_MISSING = "The run adds this only where the catalog lacks it."
 
