@@ -136,6 +136,61 @@ def changed(project, postgres, tmp_path):
     return project, database, env, first
 
 
+ONLINE_OPS = (
+    'op.create_index_online(op.f("ix_account_name"), "account", ["name"]',
+    'op.create_unique_constraint_online(op.f("uq_account_email"), "account"',
+    'op.create_foreign_key_online(\n        op.f("fk_account_team_id_team"), "account"',
+    'op.create_check_constraint_online(\n        op.f("ck_account_name_long"), "account"',
+    'op.set_not_null_online("account", "email")',
+)
+
+
+@pytest.mark.parametrize("made_on", ["sqlite", "postgres"])
+def test_autogenerate_writes_the_online_forms_in_a_revision_of_their_own(
+    changed, made_on, tmp_path, request
+):
+    """What the hand-written revisions above hold, autogenerate writes: the new column
+    plainly, the rest in their online forms in a revision after it, on either
+    database. Applied as written on the other one, it checks clean."""
+    project, _, _, first = changed
+    for path in revisions(project):
+        if path.name.startswith((PLAIN_ID, ONLINE_ID)):
+            path.unlink()
+    postgres = request.getfixturevalue("postgres")
+    made = new_database(made_on, tmp_path, postgres)
+    env = project.env(MYAPP_DATABASE_URL=made.url)
+    project.run("alembic", "upgrade", "head", env=env)
+    made.execute(FILL)
+
+    before = revisions(project)
+    project.run("alembic", "revision", "--autogenerate", "-m", "constrain", env=env)
+    written = sorted(
+        revisions(project) - before, key=lambda path: "online" in path.name
+    )
+
+    plain, online = written
+    assert online.name.endswith("_constrain_online.py")
+    steps, plainly = online.read_text(), plain.read_text()
+    assert f"down_revision: str | Sequence[str] | None = '{revision_id(plain)}'" in (
+        steps.replace('"', "'")
+    )
+    for call in ONLINE_OPS:
+        assert call in steps, steps
+    assert "nickname" in plainly and "nickname" not in steps
+    assert "_online(" not in plainly
+    other = new_database(
+        "postgres" if made_on == "sqlite" else "sqlite", tmp_path, postgres
+    )
+    on_other = project.env(MYAPP_DATABASE_URL=other.url)
+    project.run("alembic", "upgrade", first, env=on_other)
+    other.execute(FILL)
+    project.run("alembic", "upgrade", "head", env=on_other)
+    project.run("alembic", "check", env=on_other)
+    project.run("alembic", "downgrade", first, env=on_other)
+    project.run("alembic", "upgrade", "head", env=on_other)
+    project.run("alembic", "check", env=on_other)
+
+
 def lint(project, env, start: str, *options: str):
     """squawk, with the project's settings, on the SQL of the revisions after `start`."""
     sql = project.run(
