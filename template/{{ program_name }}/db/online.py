@@ -33,6 +33,9 @@ from alembic.autogenerate.api import AutogenContext
 from alembic.operations import Operations, ops
 from sqlalchemy.schema import conv
 
+# Set in the migration context's options once a step has committed: a failure after it
+# leaves the revisions before applied, and the next run finishes this one.
+COMMITTED = "online_steps_committed"
 ADDED_IF_MISSING = "The run adds this only where the catalog lacks it."
 
 OUTSIDE = (
@@ -49,6 +52,7 @@ def _on_postgresql(operations: Operations) -> bool:
 def _outside_transaction(operations: Operations) -> Iterator[None]:
     """Commit what ran so far and run the block in autocommit (Alembic's own way)."""
     context = operations.get_context()
+    context.opts[COMMITTED] = True
     with context.autocommit_block():
         if context.as_sql:
             context.impl.static_output(OUTSIDE)
@@ -58,7 +62,9 @@ def _outside_transaction(operations: Operations) -> Iterator[None]:
 def _commit(operations: Operations) -> None:
     """End the transaction here, so the lock taken so far is not held through what
     follows."""
-    with operations.get_context().autocommit_block():
+    context = operations.get_context()
+    context.opts[COMMITTED] = True
+    with context.autocommit_block():
         pass
 
 

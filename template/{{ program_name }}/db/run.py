@@ -13,7 +13,7 @@ from typing import Any
 from alembic.runtime.migration import MigrationContext, MigrationInfo, RevisionStep
 from sqlalchemy import URL
 
-from . import backup, sqlite
+from . import backup, online, sqlite
 from .errors import (
     INSUFFICIENT_PRIVILEGE,
     MigrationRefused,
@@ -32,6 +32,7 @@ class Run:
 
     url: URL
     database: Path | None
+    context: MigrationContext
 
     def __init__(self) -> None:
         self.migrating = False
@@ -43,6 +44,7 @@ class Run:
         """Watch the run `context` is about to make."""
         assert context.connection is not None  # a run has one, or --sql's stand-in
         self.url = context.connection.engine.url
+        self.context = context
         self.done = 0
         plan = context._migrations_fn  # what Alembic is about to run (no public hook)
         database = None if context.as_sql else backup.database_file(self.url)
@@ -86,6 +88,12 @@ class Run:
             reason = sqlite.explain(error, self.url) or self._not_allowed(error)
         if self.migrating:
             failed = reason or with_statement(error)
+            if self.context.opts.get(online.COMMITTED):
+                return (
+                    f"Migration failed{self._at()}, in its steps outside a transaction: "
+                    f"the revisions before it are applied, and `upgrade` finishes it "
+                    f"once the cause is fixed: {failed}"
+                )
             return f"Migration failed and was rolled back{self._at()}: {failed}"
         return reason or f"Could not read {self.where}: {one_line(error)}"
 
