@@ -78,6 +78,17 @@ def add_commands(
         help="try the history on a scratch SQLite database (and on PostgreSQL when "
         "TEST_" + DATABASE_URL_ENV + " is set), not on your own database",
     )
+    sql = actions.add_parser(
+        "sql",
+        help="write each revision's PostgreSQL SQL to a file of its own, for the lock "
+        "lint; print the files",
+    )
+    sql.add_argument(
+        "--since",
+        metavar="GIT_REVISION",
+        help="only the revision files added since this git revision",
+    )
+    sql.add_argument("--to", default="sql", type=Path, help="the folder; default: sql")
     revision = actions.add_parser(
         "revision", help="write a new revision (in a checkout, for developers)"
     )
@@ -113,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
     from alembic.util import CommandError
 
     from .. import models
-    from . import scratch, squash
+    from . import scratch, sql_files, squash
     from .upgrade import alembic_config
 
     logging.basicConfig(format=LOG_FORMAT)
@@ -155,6 +166,9 @@ def run(args: argparse.Namespace) -> int:
                 scratch.check_on_scratch(config)
             case "check":
                 command.check(config)
+            case "sql":
+                for path in sql_files.write_sql(config, args.since, args.to):
+                    print(path)
             case "revision":
                 command.revision(config, args.message, autogenerate=args.autogenerate)
             case "merge":

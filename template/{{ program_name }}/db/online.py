@@ -165,10 +165,12 @@ class CreateIndexOnlineOp(ops.CreateIndexOp):
         operations.invoke(cls(*args, **kwargs))
 
     def plain(self) -> ops.CreateIndexOp:
-        return as_kind(ops.CreateIndexOp, self)
+        same: ops.CreateIndexOp = as_kind(ops.CreateIndexOp, self)
+        return same
 
     def reverse(self) -> DropIndexOnlineOp:
-        return as_kind(DropIndexOnlineOp, self.plain().reverse())
+        same: DropIndexOnlineOp = as_kind(DropIndexOnlineOp, self.plain().reverse())
+        return same
 
 
 @Operations.register_operation("drop_index_online")
@@ -182,10 +184,12 @@ class DropIndexOnlineOp(ops.DropIndexOp):
         operations.invoke(cls(*args, **kwargs))
 
     def plain(self) -> ops.DropIndexOp:
-        return as_kind(ops.DropIndexOp, self)
+        same: ops.DropIndexOp = as_kind(ops.DropIndexOp, self)
+        return same
 
     def reverse(self) -> CreateIndexOnlineOp:
-        return as_kind(CreateIndexOnlineOp, self.plain().reverse())
+        same: CreateIndexOnlineOp = as_kind(CreateIndexOnlineOp, self.plain().reverse())
+        return same
 
 
 @renderers.dispatch_for(CreateIndexOnlineOp)
@@ -267,7 +271,8 @@ class CreateUniqueConstraintOnlineOp(ops.CreateUniqueConstraintOp):
         operations.invoke(cls(*args, **kwargs))
 
     def plain(self) -> ops.CreateUniqueConstraintOp:
-        return as_kind(ops.CreateUniqueConstraintOp, self)
+        same: ops.CreateUniqueConstraintOp = as_kind(ops.CreateUniqueConstraintOp, self)
+        return same
 
     def reverse(self) -> ops.DropConstraintOp:
         return self.plain().reverse()
@@ -284,7 +289,8 @@ class CreateForeignKeyOnlineOp(ops.CreateForeignKeyOp):
         operations.invoke(cls(*args, **kwargs))
 
     def plain(self) -> ops.CreateForeignKeyOp:
-        return as_kind(ops.CreateForeignKeyOp, self)
+        same: ops.CreateForeignKeyOp = as_kind(ops.CreateForeignKeyOp, self)
+        return same
 
     def reverse(self) -> ops.DropConstraintOp:
         return self.plain().reverse()
@@ -301,7 +307,8 @@ class CreateCheckConstraintOnlineOp(ops.CreateCheckConstraintOp):
         operations.invoke(cls(*args, **kwargs))
 
     def plain(self) -> ops.CreateCheckConstraintOp:
-        return as_kind(ops.CreateCheckConstraintOp, self)
+        same: ops.CreateCheckConstraintOp = as_kind(ops.CreateCheckConstraintOp, self)
+        return same
 
     def reverse(self) -> ops.DropConstraintOp:
         return self.plain().reverse()
@@ -321,7 +328,8 @@ _NAMES = {
 
 def online_constraint(op: ops.AddConstraintOp) -> ops.AddConstraintOp:
     """The online form of Alembic's `op`, with the same arguments."""
-    return as_kind(ONLINE_CONSTRAINTS[type(op)], op)
+    online: ops.AddConstraintOp = as_kind(ONLINE_CONSTRAINTS[type(op)], op)
+    return online
 
 
 @renderers.dispatch_for(CreateUniqueConstraintOnlineOp)
@@ -384,6 +392,31 @@ def _create_validated(operations: Operations, op: Any) -> None:
         _run_in_batch(operations, table, schema, op.plain())
         return
     _add_then_validate(operations, op.plain(), table, schema)
+
+
+# --- The lint -------------------------------------------------------------------------
+
+
+@Operations.register_operation("squawk_ignore")
+class SquawkIgnoreOp(ops.MigrateOperation):
+    """In `--sql` and `db sql`, squawk's ignore for `rule` on the statement that the
+    next operation writes, below why it was accepted; nothing when migrating."""
+
+    def __init__(self, rule: str, why: str) -> None:
+        self.rule = rule
+        self.why = why
+
+    @classmethod
+    def squawk_ignore(cls, operations: Operations, rule: str, why: str) -> None:
+        operations.invoke(cls(rule, why))
+
+    def reverse(self) -> SquawkIgnoreOp:
+        return self
+
+
+@Operations.implementation_for(SquawkIgnoreOp)
+def _squawk_ignore(operations: Operations, op: SquawkIgnoreOp) -> None:
+    _lint_accepts(operations, op.rule, op.why)
 
 
 # --- NOT NULL ------------------------------------------------------------------------
