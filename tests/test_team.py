@@ -274,7 +274,7 @@ def test_the_lock_lint(project, upgrade, rule):
 
 
 # Everything each exclusion in .squawk.toml is for: a new table of the models' usual
-# types.
+# types, and the README's index on a table with rows, which takes a lock.
 EVERY_EXCLUDED = """
 op.create_table(
     "event",
@@ -283,6 +283,7 @@ op.create_table(
     sa.Column("name", sa.String(20)),
     sa.Column("level", sa.SmallInteger),
 )
+op.create_index_online("ix_account_name", "account", ["name"])
 """
 
 
