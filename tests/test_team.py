@@ -274,7 +274,8 @@ def test_the_lock_lint(project, upgrade, rule):
 
 
 # Everything each exclusion in .squawk.toml is for: a new table of the models' usual
-# types, and the README's index on a table with rows, which takes a lock.
+# types, and (in a revision of its own, as autogenerate writes it) the README's index
+# on a table with rows, which takes a lock.
 EVERY_EXCLUDED = """
 op.create_table(
     "event",
@@ -283,8 +284,20 @@ op.create_table(
     sa.Column("name", sa.String(20)),
     sa.Column("level", sa.SmallInteger),
 )
-op.create_index_online("ix_account_name", "account", ["name"])
 """
+INDEXED = 'op.create_index_online("ix_account_name", "account", ["name"])'
+
+
+def test_a_revision_that_mixes_plain_and_online_steps_is_not_robust(project):
+    """Run again after its online step died, its plain part would run twice: squawk
+    says so, and autogenerate never writes one."""
+    add_revision(project, "event", EVERY_EXCLUDED + INDEXED)
+
+    result = lint(project)
+
+    assert "prefer-robust-stmts" in result.stdout
+    assert result.returncode == 1
+
 
 
 def test_the_lint_reads_only_the_revisions_added_since_the_base(projects, tmp_path):
@@ -314,6 +327,7 @@ def test_the_lint_reads_only_the_revisions_added_since_the_base(projects, tmp_pa
 
 def test_each_lock_lint_exclusion_silences_something(project, tmp_path):
     add_revision(project, "event", EVERY_EXCLUDED)
+    add_revision(project, "index", INDEXED, down_revision="event")
     excluded = tomllib.loads((project.path / ".squawk.toml").read_text())
     no_exclusions = tmp_path / "none.toml"
     no_exclusions.write_text("")
