@@ -363,3 +363,53 @@ def test_an_index_build_killed_while_it_waits_is_built_again(changed, postgres):
     project.run("alembic", "upgrade", "head", env=env)
 
     assert settled(database) == SETTLED
+
+
+NO_SAFE_FORM = [
+    ("    name: Mapped[str] = mapped_column(String(100))",
+     "    name: Mapped[int] = mapped_column()"),
+    ("    team_id: Mapped[int | None]\n", ""),
+]  # fmt: skip
+
+
+def test_what_has_no_safe_form_is_marked_and_one_line_accepts_it_for_the_lint(
+    changed, tmp_path
+):
+    """A type change that rewrites the table, and a dropped column, are written as
+    before, each alone in its batch below why and the line that accepts it; with those
+    lines above their batches, the lint passes."""
+    project, _, _, first = changed
+    for path in revisions(project):
+        if path.name.startswith((PLAIN_ID, ONLINE_ID)):
+            path.unlink()
+    edit_models(project, [(SAFE_CHANGES[1][1], COLUMNS)])  # back to the first revision
+    edit_models(project, NO_SAFE_FORM)
+    database = new_database("sqlite", tmp_path, None)
+    env = project.env(MYAPP_DATABASE_URL=database.url)
+    project.run("alembic", "upgrade", "head", env=env)
+    before = revisions(project)
+    project.run("alembic", "revision", "--autogenerate", "-m", "retype", env=env)
+    (written,) = revisions(project) - before
+    text = written.read_text()
+
+    assert "# LOCKS account: changing the type of account.name rewrites" in text
+    assert "# BREAKS THE RUNNING RELEASE if it still reads account.team_id" in text
+    upgrade = text.split("def upgrade")[1].split("def downgrade")[0]
+    assert upgrade.count("with op.batch_alter_table") == 2
+    flagged = lint(project, env, first)
+    assert {"changing-column-type", "ban-drop-column"} <= set(flagged.stdout.split())
+    # What a user does once the change is reviewed: each hint, uncommented, above its
+    # batch.
+    blocks = upgrade.split("    with op.batch_alter_table")
+    accepted = blocks[0]
+    for block in blocks[1:]:
+        (hint,) = [line for line in block.splitlines() if "op.squawk_ignore(" in line]
+        accepted += f"    {hint.strip().removeprefix('# ')}\n"
+        accepted += "    with op.batch_alter_table" + block
+    written.write_text(text.replace(upgrade, accepted))
+
+    linted = lint(project, env, first)
+
+    assert linted.returncode == 0, linted.stdout
+    project.run("alembic", "upgrade", "head", env=env)
+    project.run("alembic", "check", env=env)

@@ -213,7 +213,7 @@ class PostgresqlImpl(_Compare, postgresql.PostgresqlImpl):
         return written.removeprefix("CHECK ")
 
     def alter_column(self, table_name: str, column_name: str, **kw: Any) -> None:
-        if self.as_sql and _widens(kw.get("existing_type"), kw.get("type_")):
+        if self.as_sql and widens(kw.get("existing_type"), kw.get("type_")):
             # A wider VARCHAR takes no table rewrite on PostgreSQL: no lock to flag.
             # Directly above the statement, with no blank line, as squawk reads it.
             assert self.output_buffer is not None
@@ -236,7 +236,7 @@ def _autoincrement(table: sa.Table) -> bool:
     return bool(table.dialect_options["sqlite"]["autoincrement"])
 
 
-def _widens(old: Any, new: Any) -> bool:
+def widens(old: Any, new: Any) -> bool:
     """True when changing a column from `old` to `new` only widens a string."""
     if not (isinstance(old, sa.String) and isinstance(new, sa.String)):
         return False
