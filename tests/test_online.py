@@ -382,7 +382,8 @@ def test_what_has_no_safe_form_is_marked_and_one_line_accepts_it_for_the_lint(
     for path in revisions(project):
         if path.name.startswith((PLAIN_ID, ONLINE_ID)):
             path.unlink()
-    edit_models(project, [(SAFE_CHANGES[1][1], COLUMNS)])  # back to the first revision
+    # The models back at the first revision.
+    edit_models(project, [(new, old) for old, new in SAFE_CHANGES])
     edit_models(project, NO_SAFE_FORM)
     database = new_database("sqlite", tmp_path, None)
     env = project.env(MYAPP_DATABASE_URL=database.url)
