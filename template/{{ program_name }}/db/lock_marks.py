@@ -24,14 +24,14 @@ def mark(script: ops.MigrationScript) -> None:
     marked: list[ops.MigrateOperation] = []
     for op in upgrade.ops:
         if not isinstance(op, ops.ModifyTableOps) or op.table_name in new_tables:
-            marked.append(_marked(op) if _table(op) not in new_tables else op)
+            marked.append(op if _table(op) in new_tables else _marked(op))
             continue
         rest: list[ops.MigrateOperation] = []
         for inner in op.ops:
-            commented = _marked(inner)
-            if commented is inner:
+            if not _comments(_inner(inner)):
                 rest.append(inner)
                 continue
+            commented = _marked(inner)
             if rest:
                 marked.append(ops.ModifyTableOps(op.table_name, rest, schema=op.schema))
                 rest = []
@@ -43,15 +43,17 @@ def mark(script: ops.MigrationScript) -> None:
     upgrade.ops[:] = marked
 
 
+def _inner(op: ops.MigrateOperation) -> ops.MigrateOperation:
+    return op.operation if isinstance(op, CommentedOp) else op
+
+
 def _table(op: ops.MigrateOperation) -> str | None:
-    inner = op.operation if isinstance(op, CommentedOp) else op
-    return getattr(inner, "table_name", None)
+    return getattr(_inner(op), "table_name", None)
 
 
 def _marked(op: ops.MigrateOperation) -> ops.MigrateOperation:
     """`op`, commented if it has no safe form; destructive.py's comments extended."""
-    inner = op.operation if isinstance(op, CommentedOp) else op
-    comments = _comments(inner)
+    comments = _comments(_inner(op))
     if not comments:
         return op
     if isinstance(op, CommentedOp):
