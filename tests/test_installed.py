@@ -93,6 +93,7 @@ def test_help_lists_the_actions(installed):
         "heads",
         "branches",
         "check",
+        "sql",
         "revision",
         "merge",
         "squash",

@@ -4,7 +4,7 @@ Indexes, constraints and NOT NULL have online forms (online.py). A type change t
 rewrites the table, and a drop of what the release still running reads, have none: the
 revision writes them as before, below a comment that says why they lock or break, what
 to do instead, and the line that accepts the statement for the lock lint once it is
-reviewed. env.py runs mark() after destructive.mark(), whose comments it extends.
+reviewed. env.py runs mark() after destructive.mark(), whose comments it goes above.
 """
 
 from alembic.operations import ops
@@ -52,12 +52,13 @@ def _table(op: ops.MigrateOperation) -> str | None:
 
 
 def _marked(op: ops.MigrateOperation) -> ops.MigrateOperation:
-    """`op`, commented if it has no safe form; destructive.py's comments extended."""
+    """`op`, commented if it has no safe form, above destructive.py's comments."""
     comments = _comments(_inner(op))
     if not comments:
         return op
     if isinstance(op, CommentedOp):
-        op.comments += comments
+        # First: destructive.py's last lines may be a rename to paste in its place.
+        op.comments[:0] = comments
         return op
     return CommentedOp(op, comments)
 
