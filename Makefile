@@ -6,7 +6,7 @@ DEMO := demo
 # The demo keeps its SQLite file inside demo/, so it never touches your real data directory.
 DEMO_ENV := env -u MYAPP_DATABASE_URL XDG_DATA_HOME=$(CURDIR)/$(DEMO)/data UV_PYTHON_DOWNLOADS=never
 
-.PHONY: demo test bench bench-locks bench-scratch clean
+.PHONY: demo test bench bench-locks bench-online bench-scratch clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ bench: $(BIN)/.installed
 # Query waits behind a migration blocked on a table lock (PostgreSQL); writes benchmarks/lock_wait.md (minutes).
 bench-locks: $(BIN)/.installed
 	$(BIN)/python benchmarks/lock_wait.py
+
+# A writer's longest wait while a revision indexes or constrains a big table, plain and
+# online forms (PostgreSQL); writes benchmarks/online_steps.md (minutes).
+bench-online: $(BIN)/.installed
+	$(BIN)/python benchmarks/online_steps.py
 
 # db check --scratch at 10, 50 and 200 revisions; writes benchmarks/check_scratch.md (minutes).
 bench-scratch: $(BIN)/.installed

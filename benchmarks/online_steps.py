@@ -77,14 +77,18 @@ CHANGES = {
     "foreign key": (
         "a foreign key",
         'op.create_foreign_key("fk_account_team", "account", "team", ["team_id"], ["id"])',
-        'op.create_foreign_key_online("fk_account_team", "account", "team", '
-        '["team_id"], ["id"])',
+        (
+            'op.create_foreign_key_online("fk_account_team", "account", "team", '
+            '["team_id"], ["id"])'
+        ),
     ),
     "check": (
         "a CHECK",
         'op.create_check_constraint("ck_account_long", "account", "length(name) >= 2")',
-        'op.create_check_constraint_online("ck_account_long", "account", '
-        '"length(name) >= 2")',
+        (
+            'op.create_check_constraint_online("ck_account_long", "account", '
+            '"length(name) >= 2")'
+        ),
     ),
     "not null": (
         "NOT NULL",
@@ -93,10 +97,14 @@ CHANGES = {
     ),
 }
 FORMS = ("plain", "online")
+# The example's rows get what the changes need too.
 FILL = (
-    "INSERT INTO account (name, create_date, email, team_id) "
-    "SELECT 'name ' || g, date '2020-01-01', 'a' || g || '@example.com', 1 "
-    "FROM generate_series(1, {rows}) AS g"
+    "UPDATE account SET email = 'seed' || id || '@example.com', team_id = 1",
+    (
+        "INSERT INTO account (name, create_date, email, team_id) "
+        "SELECT 'name ' || g, date '2020-01-01', 'a' || g || '@example.com', 1 "
+        "FROM generate_series(1, {rows}) AS g"
+    ),
 )
 
 
@@ -169,7 +177,10 @@ def measure_once(
     upgrade = CHANGES[change][1 + FORMS.index(form)]
     write(project, CHANGE_ID, BASE_ID, f"{change}, {form}", f"    {upgrade}")
     run(bin / "alembic", "upgrade", BASE_ID, cwd=project, env=env, capture_output=True)
-    server.admin(FILL.format(rows=rows), "VACUUM ANALYZE account", database=database)
+    update, insert = FILL
+    server.admin(
+        update, insert.format(rows=rows), "VACUUM ANALYZE account", database=database
+    )
     writer = Writer(server, database)
     writer.start()
     time.sleep(0.5)  # the writer's pace before the migration
@@ -235,17 +246,23 @@ def render(samples, runs: int, rows: int, about: str) -> str:
     lines = [
         "# A writer's longest wait while a revision changes a big table in use",
         "",
-        f"Medians of {runs} interleaved runs per variant, all measured in one run of "
-        f"`benchmarks/online_steps.py` on {time.strftime('%Y-%m-%d')}.",
+        (
+            f"Medians of {runs} interleaved runs per variant, all measured in one run"
+            f" of `benchmarks/online_steps.py` on {time.strftime('%Y-%m-%d')}."
+        ),
         f"Machine: {machine()}; {about}.",
         "",
-        f"`account` holds {rows:,} rows; a writer inserts one row at a time (autocommit,"
-        " 10 ms apart) while `alembic upgrade head` runs, as a whole process, one"
-        " revision that makes the change, in Alembic's plain form or in the template's"
-        " online form.",
+        (
+            f"`account` holds {rows:,} rows; a writer inserts one row at a time"
+            " (autocommit, 10 ms apart) while `alembic upgrade head` runs, as a whole"
+            " process, one revision that makes the change, in Alembic's plain form or"
+            " in the template's online form."
+        ),
         "",
-        "| change | longest insert, plain | longest insert, online | ratio |"
-        " migration, plain | migration, online |",
+        (
+            "| change | longest insert, plain | longest insert, online | ratio |"
+            " migration, plain | migration, online |"
+        ),
         "|---|---:|---:|---:|---:|---:|",
     ]
     for change, (label, _, _) in CHANGES.items():

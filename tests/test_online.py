@@ -4,6 +4,7 @@ validated apart, NOT NULL proved from a validated CHECK; squawk passes on them, 
 statements included; SQLite applies the same revisions; and a run that dies between the
 steps is finished by the next one."""
 
+import re
 import signal
 import subprocess
 import textwrap
@@ -415,3 +416,35 @@ def test_what_has_no_safe_form_is_marked_and_one_line_accepts_it_for_the_lint(
     assert linted.returncode == 0, linted.stdout
     project.run("alembic", "upgrade", "head", env=env)
     project.run("alembic", "check", env=env)
+
+
+def lint_findings(project) -> set[tuple[str, str]]:
+    """(revision, rule) for each of squawk's findings, with the project's settings, on
+    each revision's PostgreSQL SQL."""
+    env = project.env(MYAPP_DATABASE_URL="postgresql://localhost/myapp")
+    files = project.run(
+        "python", "-m", "myapp", "db", "sql", "--to", "sql", env=env
+    ).stdout.split()
+    result = subprocess.run(
+        [str(project.venv / "bin/squawk"), "--reporter", "gcc", *files],
+        cwd=project.path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    found = re.findall(r"(\w+)\.sql:\d+:\d+: warning: ([\w-]+)", result.stdout)
+    return set(found)
+
+
+def unmarked(project, findings) -> list[tuple[str, str]]:
+    """The findings whose revision has no op.squawk_ignore() line for the rule."""
+    texts = {revision_of(path): path.read_text() for path in revisions(project)}
+    return sorted(
+        (revision, rule)
+        for revision, rule in findings
+        if f'op.squawk_ignore("{rule}"' not in texts[revision]
+    )
+
+
+def revision_of(path) -> str:
+    (found,) = re.findall(
+        r'^revision(?:: str)? = "(\w+)"', path.read_text(), re.MULTILINE
+    )
+    return found

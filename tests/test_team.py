@@ -299,7 +299,6 @@ def test_a_revision_that_mixes_plain_and_online_steps_is_not_robust(project):
     assert result.returncode == 1
 
 
-
 def test_the_lint_reads_only_the_revisions_added_since_the_base(projects, tmp_path):
     """A revision merged once, even one the lint would flag, is not linted again; one
     added since the base is, committed or not."""
