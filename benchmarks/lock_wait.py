@@ -134,9 +134,8 @@ def run(*args, **kwargs):
     return subprocess.run([str(a) for a in args], check=True, **kwargs)
 
 
-def build(work: Path) -> tuple[Path, Path, Path]:
-    """Render the template once, install it in a venv, add the revision, and set up
-    plain Alembic the note's way beside it, over the same revision files."""
+def install(work: Path) -> tuple[Path, Path]:
+    """Render the template once and install it in a venv: its bin, and the project."""
     project = work / "app"
     # No --vcs-ref: copier renders a dirty local template with its uncommitted changes.
     run(TOOLS / "copier", "copy", "--quiet", "--defaults", "--trust", ROOT, project,
@@ -146,6 +145,13 @@ def build(work: Path) -> tuple[Path, Path, Path]:
     run(TOOLS / "uv", "venv", "--quiet", "--python", sys.executable, venv, env=uv)
     run(TOOLS / "uv", "pip", "install", "--quiet", "--python", venv / "bin/python",
         "--editable", f"{project}[postgres]", env=uv)  # fmt: skip
+    return venv / "bin", project
+
+
+def build(work: Path) -> tuple[Path, Path, Path]:
+    """Render and install the template, add the revision, and set up plain Alembic
+    the note's way beside it, over the same revision files."""
+    bin, project = install(work)
     versions = project / "myapp/migrations/versions"
     (versions / f"2026_12_01_0000-{REVISION_ID}_add_account_email.py").write_text(
         REVISION
@@ -156,7 +162,7 @@ def build(work: Path) -> tuple[Path, Path, Path]:
     (note / "alembic.ini").write_text(
         NOTE_INI.format(scripts=note / "migrations", versions=versions)
     )
-    return venv / "bin", project, note
+    return bin, project, note
 
 
 class Prober(threading.Thread):

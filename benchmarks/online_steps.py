@@ -30,7 +30,7 @@ import threading
 import time
 from pathlib import Path
 
-from lock_wait import machine, run, versions
+from lock_wait import install, machine, run, versions
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOLS = Path(sys.executable).parent
@@ -109,18 +109,10 @@ FILL = (
 
 
 def build(work: Path) -> tuple[Path, Path]:
-    """Render the template once, install it in a venv, add the base revision."""
-    project = work / "app"
-    # No --vcs-ref: copier renders a dirty local template with its uncommitted changes.
-    run(TOOLS / "copier", "copy", "--quiet", "--defaults", "--trust", ROOT, project,
-        stderr=subprocess.DEVNULL)  # fmt: skip
-    venv = work / ".venv"
-    uv = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
-    run(TOOLS / "uv", "venv", "--quiet", "--python", sys.executable, venv, env=uv)
-    run(TOOLS / "uv", "pip", "install", "--quiet", "--python", venv / "bin/python",
-        "--editable", f"{project}[postgres]", env=uv)  # fmt: skip
+    """Render and install the template, add the base revision."""
+    bin, project = install(work)
     write(project, BASE_ID, HEAD_OF_EXAMPLE, "Add email and teams", BASE)
-    return venv / "bin", project
+    return bin, project
 
 
 def write(project: Path, revision: str, down: str, message: str, upgrade: str) -> None:

@@ -182,14 +182,20 @@ def test_autogenerate_writes_the_online_forms_in_a_revision_of_their_own(
     other = new_database(
         "postgres" if made_on == "sqlite" else "sqlite", tmp_path, postgres
     )
-    on_other = project.env(MYAPP_DATABASE_URL=other.url)
-    project.run("alembic", "upgrade", first, env=on_other)
-    other.execute(FILL)
-    project.run("alembic", "upgrade", "head", env=on_other)
-    project.run("alembic", "check", env=on_other)
-    project.run("alembic", "downgrade", first, env=on_other)
-    project.run("alembic", "upgrade", "head", env=on_other)
-    project.run("alembic", "check", env=on_other)
+    up_down_and_up(project, other, first)
+
+
+def up_down_and_up(project, database, first: str) -> None:
+    """On `database`: up to the first revision, rows filled in, up to head and checked
+    clean, down to the first revision, and up and checked again."""
+    env = project.env(MYAPP_DATABASE_URL=database.url)
+    project.run("alembic", "upgrade", first, env=env)
+    database.execute(FILL)
+    project.run("alembic", "upgrade", "head", env=env)
+    project.run("alembic", "check", env=env)
+    project.run("alembic", "downgrade", first, env=env)
+    project.run("alembic", "upgrade", "head", env=env)
+    project.run("alembic", "check", env=env)
 
 
 def lint(project, env, start: str, *options: str):
@@ -271,13 +277,7 @@ def test_the_revisions_apply_as_written_on_postgres_with_rows_and_on_sqlite(
     assert database.query("SELECT count(*) FROM account") == [(3,)]
 
     sqlite = new_database("sqlite", tmp_path, None)
-    on_sqlite = project.env(MYAPP_DATABASE_URL=sqlite.url)
-    project.run("alembic", "upgrade", first, env=on_sqlite)
-    sqlite.execute(FILL)
-    project.run("alembic", "upgrade", "head", env=on_sqlite)
-    project.run("alembic", "check", env=on_sqlite)
-    project.run("alembic", "downgrade", first, env=on_sqlite)
-    project.run("alembic", "upgrade", "head", env=on_sqlite)
+    up_down_and_up(project, sqlite, first)
     (account,) = sqlite.query("SELECT sql FROM sqlite_master WHERE name = 'account'")
     assert "email VARCHAR(200) NOT NULL" in account[0]
 
