@@ -448,3 +448,51 @@ def revision_of(path) -> str:
         r'^revision(?:: str)? = "(\w+)"', path.read_text(), re.MULTILINE
     )
     return found
+
+
+def test_an_index_build_that_times_out_past_the_budget_is_one_line_and_built_next_run(
+    changed, postgres
+):
+    """A writer's transaction stays open: each attempt's build waits for it, times out
+    and is tried again, until the wait budget is spent. The failure is one line; the
+    next run, with the writer gone, drops what the builds left and builds the index."""
+    project, database, env, _ = changed
+    project.run("alembic", "upgrade", PLAIN_ID, env=env)
+    writer = postgres.connect(database.url.rsplit("/", 1)[1])
+    writer.execute("UPDATE account SET name = name WHERE id = 1")  # stays open
+    short = env | {"MYAPP_MIGRATION_LOCK_TIMEOUT": "0.5", "MYAPP_MIGRATION_WAIT": "3"}
+    try:
+        failed = project.run(
+            "alembic", "upgrade", "head", env=short, check=False, timeout=60
+        )
+    finally:
+        writer.rollback()
+        writer.close()
+
+    assert failed.returncode != 0
+    (said,) = [line for line in failed.stdout.splitlines() if line.startswith("FAILED")]
+    assert "another transaction to end" in said, failed.stdout
+    assert "Traceback" not in failed.stdout + failed.stderr
+    assert "(attempt 2;" in failed.stderr
+    assert database.query("SELECT version_num FROM alembic_version") == [(PLAIN_ID,)]
+
+    project.run("alembic", "upgrade", "head", env=env)
+
+    assert settled(database) == SETTLED
+
+
+def test_the_sql_says_where_each_transaction_ends(changed):
+    project = changed[0]
+    offline = project.env(MYAPP_DATABASE_URL="postgresql://localhost/myapp")
+
+    sql = project.run(
+        "alembic", "upgrade", f"{PLAIN_ID}:{ONLINE_ID}", "--sql", env=offline
+    ).stdout
+
+    steps = [part.strip() for part in sql.split(";") if part.strip()]
+    build = steps.index(next(s for s in steps if "CREATE INDEX CONCURRENTLY" in s))
+    assert steps[build - 1] == "COMMIT"
+    assert "run outside a transaction" in steps[build]
+    assert "IF NOT EXISTS ix_account_name" in steps[build]
+    assert steps[-2].startswith("UPDATE alembic_version")  # after the last step
+    assert steps[-1] == "COMMIT"
