@@ -175,7 +175,7 @@ def _comments(
         isinstance(op, ops.AlterColumnOp)
         and op.existing_type is not None
         and op.modify_type is not None
-        and _can_lose_values(op.existing_type, op.modify_type)
+        and can_lose_values(op.existing_type, op.modify_type)
     ):
         column = f"{op.table_name}.{op.column_name}"
         change = f"{_sql(op.existing_type)} to {_sql(op.modify_type)}"
@@ -201,7 +201,7 @@ def _same_kind(old: sa.types.TypeEngine[Any], new: sa.types.TypeEngine[Any]) -> 
     return _generic(old)._type_affinity is _generic(new)._type_affinity
 
 
-def _can_lose_values(
+def can_lose_values(
     old: sa.types.TypeEngine[Any], new: sa.types.TypeEngine[Any]
 ) -> bool:
     """True when changing a column from type `old` to `new` can cut or refuse values."""

@@ -13,7 +13,7 @@ from typing import Any
 from alembic.runtime.migration import MigrationContext, MigrationInfo, RevisionStep
 from sqlalchemy import URL
 
-from . import backup, online, sqlite
+from . import backup, online, phases, sqlite
 from .errors import (
     INSUFFICIENT_PRIVILEGE,
     MigrationRefused,
@@ -21,7 +21,7 @@ from .errors import (
     sqlstate,
     with_statement,
 )
-from .settings import MIGRATION_DATABASE_URL_ENV
+from .settings import MIGRATION_DATABASE_URL_ENV, migration_phase
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,8 @@ class Run:
     context: MigrationContext
 
     def __init__(self) -> None:
+        # Read before connecting: a bad value is one line, and nothing is migrated.
+        self.phase = migration_phase()
         self.migrating = False
         self.backup: Path | None = None
         self.steps: list[RevisionStep] = []
@@ -55,6 +57,8 @@ class Run:
         ) -> list[RevisionStep]:
             assert plan is not None  # Alembic asserts as much before it calls it
             steps = list(plan(heads, migration_context))
+            if self.phase == "expand":
+                steps = phases.stop_before_contract(steps)
             self.steps = steps
             if steps and not self.migrating:
                 self.migrating = True

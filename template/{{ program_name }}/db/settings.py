@@ -21,6 +21,10 @@ MIGRATION_LOCK_TIMEOUT_ENV = f"{PREFIX}_LOCK_TIMEOUT"
 # Seconds a start may spend waiting, all waits together: for the server to accept
 # connections, for another process's migration, for table locks across retries.
 MIGRATION_WAIT_ENV = f"{PREFIX}_WAIT"
+# "expand" applies the pending revisions up to the first contract one, during a rolling
+# deploy; "all", the default, applies them all.
+MIGRATION_PHASE_ENV = f"{PREFIX}_PHASE"
+PHASES = ("expand", "all")
 # Every variable above. A test run clears them all (tests/conftest.py): a migration URL
 # or a setting exported for production must not reach the tests' database.
 MIGRATION_SETTINGS_ENV = (
@@ -28,6 +32,7 @@ MIGRATION_SETTINGS_ENV = (
     MIGRATION_BACKUP_ENV,
     MIGRATION_LOCK_TIMEOUT_ENV,
     MIGRATION_WAIT_ENV,
+    MIGRATION_PHASE_ENV,
 )
 
 # What float() raises for a value that is no number (a tuple, which every Python target
@@ -102,3 +107,14 @@ def _tuned(name: str) -> Any:
 
 def _where(name: str) -> str:
     return f"{db_settings.__name__}.{name}"
+
+
+def migration_phase() -> str:
+    """Which revisions a run applies: "expand" or "all"."""
+    phase = os.environ.get(MIGRATION_PHASE_ENV) or "all"
+    if phase not in PHASES:
+        raise DatabaseError(
+            f"{MIGRATION_PHASE_ENV} is {phase!r}: say expand (during a rolling deploy) "
+            "or all."
+        )
+    return phase
