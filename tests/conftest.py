@@ -383,7 +383,9 @@ def new_database(kind: str, folder: Path, postgres: PostgresServer | None) -> Da
             url=f"sqlite:///{path}",
             query=lambda sql: sqlite_query(path, sql),
             execute=lambda sql: sqlite_execute(path, sql),
-            tables_sql="SELECT name FROM sqlite_master WHERE type = 'table'",
+            # alembic_history grows with every run: the machinery's bookkeeping.
+            tables_sql="SELECT name FROM sqlite_master WHERE type = 'table'"
+            " AND name <> 'alembic_history'",
             schema_sql="SELECT type, name, sql FROM sqlite_master",
         )
     name = f"app_{uuid.uuid4().hex[:12]}"
@@ -393,7 +395,7 @@ def new_database(kind: str, folder: Path, postgres: PostgresServer | None) -> Da
         query=lambda sql: postgres.query(name, sql),
         execute=lambda sql: postgres.admin(sql, database=name),
         tables_sql="SELECT table_name FROM information_schema.tables"
-        " WHERE table_schema = 'public'",
+        " WHERE table_schema = 'public' AND table_name <> 'alembic_history'",
         schema_sql="SELECT table_name, column_name, data_type"
         " FROM information_schema.columns WHERE table_schema = 'public'",
     )

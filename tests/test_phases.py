@@ -2,6 +2,8 @@
 MYAPP_MIGRATION_PHASE=expand applies the pending revisions up to the first contract
 one, so that the release still running keeps working during a rolling deploy."""
 
+import hashlib
+
 import pytest
 from conftest import new_database
 from test_real_schema import VERSIONS, edit_models
@@ -119,3 +121,74 @@ def test_autogenerate_gives_each_revision_its_phase(project, tmp_path):
     text = dropped.read_text()
     assert 'phase: str = "contract"' in text
     assert "# CONTRACT: the release still running may read account.create_date" in text
+
+
+def history_rows(database) -> list[tuple]:
+    return database.query(
+        "SELECT revision, follows, phase, direction FROM alembic_history ORDER BY id"
+    )
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_each_revision_applied_or_undone_is_in_the_databases_history(
+    project, kind, tmp_path, request
+):
+    postgres = request.getfixturevalue("postgres") if kind == "postgres" else None
+    database = new_database(kind, tmp_path, postgres)
+    env = project.env(MYAPP_DATABASE_URL=database.url)
+    project.run("alembic", "upgrade", "3f1a9c2b7d10", env=env)
+    database.execute("DROP TABLE alembic_history")  # as migrated before it existed
+    write_history(project)
+
+    project.run("alembic", "upgrade", "head", env=env)
+    project.run("alembic", "downgrade", "-1", env=env)
+
+    assert history_rows(database) == [
+        ("3f1a9c2b7d10", None, "expand", "baseline"),
+        (SEED_HEAD, "3f1a9c2b7d10", "expand", "upgrade"),
+        ("add_email", SEED_HEAD, "expand", "upgrade"),
+        ("drop_create_date", "add_email", "contract", "upgrade"),
+        ("add_team", "drop_create_date", "expand", "upgrade"),
+        ("add_team", "drop_create_date", "expand", "downgrade"),
+    ]
+    (row,) = database.query(
+        "SELECT file_sha256, seconds, host, pid FROM alembic_history"
+        " WHERE revision = 'add_team' AND direction = 'upgrade'"
+    )
+    sha256, seconds, host, pid = row
+    added = (project.path / VERSIONS / "add_team.py").read_bytes()
+    assert sha256 == hashlib.sha256(added).hexdigest()
+    assert seconds >= 0 and host and pid > 0
+
+
+START = "from myapp.db import migrate; migrate(); print('started')"
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_the_previous_release_starts_after_expand_and_refuses_after_contract(
+    projects, kind, tmp_path, request
+):
+    """A rolling deploy and its rollback: the previous release, a render of its own,
+    starts on the database the new release migrated while that applied only expand
+    revisions, and refuses in one line once a contract revision is applied."""
+    postgres = request.getfixturevalue("postgres") if kind == "postgres" else None
+    database = new_database(kind, tmp_path, postgres)
+    previous = projects["default"].copy(tmp_path / "previous")
+    new = projects["default"].copy(tmp_path / "new")
+    write_history(new)
+    env = previous.env(MYAPP_DATABASE_URL=database.url)
+    previous.run("python", "-c", START, env=env)
+
+    new.run("python", "-c", START, env=env | {"MYAPP_MIGRATION_PHASE": "expand"})
+    beside = previous.run("python", "-c", START, env=env)
+    new.run("python", "-c", START, env=env)
+    after = previous.run("python", "-c", START, env=env, check=False)
+
+    assert beside.stdout.strip() == "started"
+    (warned,) = [line for line in beside.stderr.splitlines() if "newer" in line]
+    assert "at add_email" in warned
+    assert f"head {SEED_HEAD}" in warned and "starting without migrating" in warned
+    assert after.returncode != 0
+    (said,) = error_lines(after)[-1:]
+    assert "contract revision drop_create_date was applied after it" in said
+    assert "Traceback" not in after.stderr

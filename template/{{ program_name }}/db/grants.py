@@ -1,11 +1,12 @@
 """What the program's role may do, when migrations run as another role (the one that owns
 the schema): read and write the rows of every table, use the sequences, read the
-schema's revision. No DDL, no ownership."""
+schema's revision and its history. No DDL, no ownership."""
 
 from sqlalchemy import URL, Connection, MetaData, text
 
 from .errors import DatabaseError
 from .names import DATABASE_URL_ENV
+from .tables import HISTORY_TABLE
 from .url import get_url
 
 # Each GRANT the program's role still lacks, on what the migrating role owns in the
@@ -19,9 +20,8 @@ _MISSING = text(
         SELECT oid, nspname, nspowner FROM pg_namespace
         WHERE nspname = ANY(CAST(:schemas AS text[])) OR nspname = current_schema()
     ), owned AS (
-        SELECT c.oid, c.relkind, (s.nspname, c.relname) = (
-            CAST(:version_schema AS text), CAST(:version_table AS text)
-        ) AS is_version_table
+        SELECT c.oid, c.relkind, s.nspname = CAST(:version_schema AS text)
+            AND c.relname = ANY(CAST(:machinery AS text[])) AS is_version_table
         FROM pg_class AS c JOIN schemas AS s ON s.oid = c.relnamespace
         WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
           AND pg_has_role(c.relowner, 'USAGE')
@@ -86,7 +86,8 @@ def grant_program_user(
             "schemas": schemas,
             "user": user,
             "version_schema": current,
-            "version_table": version_table,
+            # alembic_history, beside it, is read the same way: by a start.
+            "machinery": [version_table, HISTORY_TABLE],
         },
     ).scalars()
     for grant in list(missing):

@@ -20,8 +20,8 @@ from .declared import Declared
 from .engines import get_engine
 from .portable.reflected import Reflected, bare_sql
 from .portable.sqlite_reflection import read_sqlite_whole
+from .tables import MACHINERY_TABLES
 
-VERSION_TABLE = "alembic_version"
 Rows = dict[str, list[dict[str, Any]]]
 
 
@@ -35,7 +35,9 @@ def read_source(
     tables = sa.MetaData()
     try:
         with engine.connect() as connection:
-            tables.reflect(connection, only=lambda name, _: name != VERSION_TABLE)
+            tables.reflect(
+                connection, only=lambda name, _: name not in MACHINERY_TABLES
+            )
             _add_cycles_last(tables)
             reflected = Reflected(models, connection.dialect)
             for table in tables.sorted_tables:

@@ -6,14 +6,16 @@ migration failed and was rolled back, or the database could not even be read.
 """
 
 import logging
+import time
 from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
 from alembic.runtime.migration import MigrationContext, MigrationInfo, RevisionStep
+from alembic.script import ScriptDirectory
 from sqlalchemy import URL
 
-from . import backup, online, phases, sqlite
+from . import applied, backup, online, phases, sqlite
 from .errors import (
     INSUFFICIENT_PRIVILEGE,
     MigrationRefused,
@@ -42,8 +44,9 @@ class Run:
         self.steps: list[RevisionStep] = []
         self.done = 0
 
-    def watch(self, context: MigrationContext) -> None:
-        """Watch the run `context` is about to make."""
+    def watch(self, context: MigrationContext, scripts: ScriptDirectory) -> None:
+        """Watch the run `context` is about to make, of the revisions in `scripts`."""
+        self.scripts = scripts
         assert context.connection is not None  # a run has one, or --sql's stand-in
         self.url = context.connection.engine.url
         self.context = context
@@ -60,6 +63,11 @@ class Run:
             if self.phase == "expand":
                 steps = phases.stop_before_contract(steps)
             self.steps = steps
+            connection = migration_context.connection
+            if steps and connection is not None and not migration_context.as_sql:
+                # Each attempt: a retried one starts again from a rolled-back state.
+                applied.start(connection, heads, self.scripts)
+            self.step_started = time.monotonic()
             if steps and not self.migrating:
                 self.migrating = True
                 log.info("Migrating %s", self.where)
@@ -77,8 +85,12 @@ class Run:
         heads: Collection[Any],
         run_args: Mapping[str, Any],
     ) -> None:
-        """Alembic's on_version_apply hook: one more revision applied."""
+        """Alembic's on_version_apply hook: one more revision applied, and recorded in
+        the database's history of applied revisions, in the same transaction."""
         self.done += 1
+        now = time.monotonic()
+        applied.record(ctx, step, now - self.step_started)
+        self.step_started = now
 
     @property
     def where(self) -> str:

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from alembic.operations import ops
 from sqlalchemy.sql.naming import _constraint_name_for_table
 
+from ..tables import HISTORY_TABLE
 from .walk import upgrade_and_downgrade
 
 
@@ -32,6 +33,8 @@ def include_object(metadata: sa.MetaData) -> Callable[..., bool]:
     def include(
         obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
     ) -> bool:
+        if type_ == "table" and name == HISTORY_TABLE:
+            return False  # the machinery's, beside alembic_version
         if type_ == "unique_constraint":
             return not duplicates_primary_key(obj)
         if type_ == "check_constraint":
