@@ -124,9 +124,11 @@ def test_autogenerate_gives_each_revision_its_phase(project, tmp_path):
 
 
 def history_rows(database) -> list[tuple]:
-    return database.query(
-        "SELECT revision, follows, phase, direction FROM alembic_history ORDER BY id"
+    """The history, in the order it was written."""
+    rows = database.query(
+        "SELECT id, revision, follows, phase, direction FROM alembic_history"
     )
+    return [row[1:] for row in sorted(rows)]
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])

@@ -79,17 +79,17 @@ def _not_null(table: str, column: str) -> str:
     return f"the release still running may write rows without {table}.{column}"
 
 
-def phase_of(step: Any) -> str:
-    """The phase of an upgrade step's revision; "expand" for a revision that has none
-    (written before phases)."""
-    module = getattr(getattr(step, "revision", None), "module", None)
-    return str(getattr(module, "phase", "expand"))
+def phase_of(script: Any) -> str:
+    """The phase of a revision (a Script); "expand" for one that has none (written
+    before phases)."""
+    return str(getattr(getattr(script, "module", None), "phase", "expand"))
 
 
 def stop_before_contract(steps: Sequence[Any]) -> list[Any]:
     """The steps up to the first contract revision's; says which wait, and how."""
     for index, step in enumerate(steps):
-        if getattr(step, "is_upgrade", False) and phase_of(step) == "contract":
+        revision = getattr(step, "revision", None)
+        if getattr(step, "is_upgrade", False) and phase_of(revision) == "contract":
             waiting = [getattr(each, "revision", None) for each in steps[index:]]
             first = waiting[0]
             more = f" and {len(waiting) - 1} after it" if len(waiting) > 1 else ""
