@@ -163,7 +163,11 @@ def test_each_revision_applied_or_undone_is_in_the_databases_history(
     assert seconds >= 0 and host and pid > 0
 
 
-START = "from myapp.db import migrate; migrate(); print('started')"
+# A program's start, with its own logging set up.
+START = (
+    "import logging; logging.basicConfig(); "
+    "from myapp.db import migrate; migrate(); print('started')"
+)
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
@@ -188,7 +192,7 @@ def test_the_previous_release_starts_after_expand_and_refuses_after_contract(
 
     assert beside.stdout.strip() == "started"
     (warned,) = [line for line in beside.stderr.splitlines() if "newer" in line]
-    assert "at add_email" in warned
+    assert warned.startswith("WARNING") and "at add_email" in warned
     assert f"head {SEED_HEAD}" in warned and "starting without migrating" in warned
     assert after.returncode != 0
     (said,) = error_lines(after)[-1:]
