@@ -92,6 +92,10 @@ def test_removing_enum_values_is_marked_destructive_with_the_update_to_write(ret
     marks = [line for line in lines if line[:1] == "#" and "###" not in line]
     assert marks == [
         (
+            "# CONTRACT: the release still running may write parcel_status values "
+            "lost, misdelivered"
+        ),
+        (
             "# DESTRUCTIVE: removes 'lost', 'misdelivered' from enum parcel_status: "
             "the upgrade fails while rows hold them"
         ),

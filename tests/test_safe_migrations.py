@@ -342,10 +342,15 @@ def test_postgres_upgrade_autogenerate_check_and_downgrade(project, postgres):
     )
     project.run("alembic", "downgrade", "base", env=env)
 
-    assert tables == [("account",), ("alembic_version",), ("invoice",)]
+    assert tables == [
+        ("account",),
+        ("alembic_history",),
+        ("alembic_version",),
+        ("invoice",),
+    ]
     assert postgres.query(
         name, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
-    ) == [("alembic_version",)]
+    ) == [("alembic_history",), ("alembic_version",)]
 
 
 # Every character that means something in a URL, plus the one that breaks ConfigParser.

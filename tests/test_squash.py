@@ -416,7 +416,11 @@ def describe(database) -> dict:
         for line in dump.splitlines()
         if line and not line.startswith(("--", "\\restrict", "\\unrestrict"))
     ]
-    sequences = database.query("SELECT sequencename, last_value FROM pg_sequences")
+    # alembic_history's ids count the runs, which differ between the two histories.
+    sequences = database.query(
+        "SELECT sequencename, last_value FROM pg_sequences"
+        " WHERE sequencename <> 'alembic_history_id_seq'"
+    )
     return {"schema": lines, "rows": rows, "sequences": sequences}
 
 

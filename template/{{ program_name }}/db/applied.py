@@ -32,7 +32,7 @@ _metadata = sa.MetaData()
 history = sa.Table(
     HISTORY_TABLE,
     _metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("id", sa.Integer),
     sa.Column("revision", sa.String(32), nullable=False),
     sa.Column("follows", sa.String(200)),
     sa.Column("phase", sa.String(10), nullable=False),
@@ -42,6 +42,8 @@ history = sa.Table(
     sa.Column("seconds", sa.Float, nullable=False),
     sa.Column("host", sa.String(255), nullable=False),
     sa.Column("pid", sa.Integer, nullable=False),
+    # Named as Alembic names alembic_version's, the same on every database.
+    sa.PrimaryKeyConstraint("id", name=f"{HISTORY_TABLE}_pkc"),
 )
 
 
@@ -134,6 +136,8 @@ def newer_release(context: MigrationContext, scripts: ScriptDirectory) -> str | 
     if last_ours is None:
         return None  # our head was never applied here: squash.py says what to do
     later = [row for row in rows[last_ours + 1 :] if row.direction == "upgrade"]
+    if not set(unknown) <= {row.revision for row in later}:
+        return None  # not reached by recorded upgrades (a stamp, a hand-set version)
     contract = next((row for row in later if row.phase == "contract"), None)
     mine = ", ".join(sorted(ours))
     at = ", ".join(current)
