@@ -383,9 +383,9 @@ def new_database(kind: str, folder: Path, postgres: PostgresServer | None) -> Da
             url=f"sqlite:///{path}",
             query=lambda sql: sqlite_query(path, sql),
             execute=lambda sql: sqlite_execute(path, sql),
-            # alembic_history grows with every run: the machinery's bookkeeping.
+            # The machinery's bookkeeping, which grows with every run.
             tables_sql="SELECT name FROM sqlite_master WHERE type = 'table'"
-            " AND name <> 'alembic_history'",
+            " AND name NOT IN ('alembic_history', 'alembic_backfills')",
             schema_sql="SELECT type, name, sql FROM sqlite_master",
         )
     name = f"app_{uuid.uuid4().hex[:12]}"
@@ -395,7 +395,8 @@ def new_database(kind: str, folder: Path, postgres: PostgresServer | None) -> Da
         query=lambda sql: postgres.query(name, sql),
         execute=lambda sql: postgres.admin(sql, database=name),
         tables_sql="SELECT table_name FROM information_schema.tables"
-        " WHERE table_schema = 'public' AND table_name <> 'alembic_history'",
+        " WHERE table_schema = 'public'"
+        " AND table_name NOT IN ('alembic_history', 'alembic_backfills')",
         schema_sql="SELECT table_name, column_name, data_type"
         " FROM information_schema.columns WHERE table_schema = 'public'",
     )

@@ -59,7 +59,7 @@ def _outside_transaction(operations: Operations) -> Iterator[None]:
         yield
 
 
-def _commit(operations: Operations) -> None:
+def commit(operations: Operations) -> None:
     """End the transaction here, so the lock taken so far is not held through what
     follows."""
     context = operations.get_context()
@@ -373,7 +373,7 @@ def _add_then_validate(
         plain.kw["postgresql_not_valid"] = True
         _lint_accepts(operations, "prefer-robust-stmts", ADDED_IF_MISSING)
         operations.invoke(plain)
-    _commit(operations)
+    commit(operations)
     _lint_accepts(
         operations, "prefer-robust-stmts", "Validating again changes nothing."
     )
@@ -499,7 +499,7 @@ def _set_not_null(operations: Operations, op: SetNotNullOnlineOp) -> None:
             schema=op.schema,
         )
         _add_then_validate(operations, check, op.table_name, op.schema)
-        _commit(operations)  # a lock timeout below does not undo the scan above
+        commit(operations)  # a lock timeout below does not undo the scan above
         _lint_accepts(
             operations, "prefer-robust-stmts", "Setting again changes nothing."
         )

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Inspector
 from .engines import get_engine
 from .portable.reflected import bare_sql, booleans_as_numbers
 from .portable.sqlite_reflection import read_sqlite_whole
-from .tables import HISTORY_TABLE
+from .tables import BOOKKEEPING_TABLES
 
 # Each part's name, and its value: a table's parts, or the database's enum types and
 # sequences.
@@ -113,7 +113,7 @@ def read(url: str, *, rows: bool = True, tables: set[str] | None = None) -> Stat
             state: State = {
                 f"table {name}": _table(connection, inspector, name, rows)
                 for name in sorted(inspector.get_table_names())
-                if (tables is None or name in tables) and name != HISTORY_TABLE
+                if (tables is None or name in tables) and name not in BOOKKEEPING_TABLES
             }
             if connection.dialect.name == "postgresql":
                 state["enum types"] = connection.exec_driver_sql(ENUMS).all()

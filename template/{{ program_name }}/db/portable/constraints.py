@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic.operations import ops
 from sqlalchemy.sql.naming import _constraint_name_for_table
 
-from ..tables import HISTORY_TABLE
+from ..tables import BOOKKEEPING_TABLES
 from .walk import upgrade_and_downgrade
 
 
@@ -33,7 +33,7 @@ def include_object(metadata: sa.MetaData) -> Callable[..., bool]:
     def include(
         obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
     ) -> bool:
-        if type_ == "table" and name == HISTORY_TABLE:
+        if type_ == "table" and name in BOOKKEEPING_TABLES:
             return False  # the machinery's, beside alembic_version
         if type_ == "unique_constraint":
             return not duplicates_primary_key(obj)
