@@ -22,7 +22,7 @@ HISTORY = [
 ]  # fmt: skip
 MORE_ROWS = (
     "INSERT INTO account (id, name, create_date) "
-    "SELECT 100 + n, 'name ' || n, '2020-01-01' FROM ({series}) AS s (n)"
+    "SELECT 100 + n, 'name ' || n, '2020-01-01' FROM ({series}) AS t"
 )
 SERIES = {
     "sqlite": "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s"
