@@ -6,7 +6,7 @@ DEMO := demo
 # The demo keeps its SQLite file inside demo/, so it never touches your real data directory.
 DEMO_ENV := env -u MYAPP_DATABASE_URL XDG_DATA_HOME=$(CURDIR)/$(DEMO)/data UV_PYTHON_DOWNLOADS=never
 
-.PHONY: demo test bench bench-locks bench-online bench-scratch clean
+.PHONY: demo test bench bench-backfill bench-locks bench-online bench-scratch clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ bench-locks: $(BIN)/.installed
 # online forms (PostgreSQL); writes benchmarks/online_steps.md (minutes).
 bench-online: $(BIN)/.installed
 	$(BIN)/python benchmarks/online_steps.py
+
+# A writer's longest wait during a million-row backfill, one UPDATE against
+# op.batched_update() (PostgreSQL); writes benchmarks/backfill.md (minutes).
+bench-backfill: $(BIN)/.installed
+	$(BIN)/python benchmarks/backfill.py
 
 # db check --scratch at 10, 50 and 200 revisions; writes benchmarks/check_scratch.md (minutes).
 bench-scratch: $(BIN)/.installed

@@ -143,17 +143,20 @@ class Writer(threading.Thread):
             while not self.stop.is_set():
                 n += 1
                 start = time.perf_counter()
-                self.connection.execute(
-                    "INSERT INTO account (name, create_date, email, team_id) "
-                    "VALUES (%s, date '2020-01-01', %s, 1)",
-                    (f"writer {n}", f"w{n}@example.com"),
-                )
+                self.write(n)
                 self.times.append(time.perf_counter() - start)
                 self.stop.wait(0.01)
         except BaseException as error:  # noqa: BLE001 - reported by the main thread
             self.error = error
         finally:
             self.connection.close()
+
+    def write(self, n: int) -> None:
+        self.connection.execute(
+            "INSERT INTO account (name, create_date, email, team_id) "
+            "VALUES (%s, date '2020-01-01', %s, 1)",
+            (f"writer {n}", f"w{n}@example.com"),
+        )
 
 
 def measure_once(

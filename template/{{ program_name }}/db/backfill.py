@@ -118,8 +118,6 @@ def _run(
     left = connection.execute(
         sa.select(sa.func.count()).select_from(table).where(after(last))
     ).scalar_one()
-    update = sa.text(f"UPDATE {op.table} SET {op.set_} WHERE {pk.name} IN :keys")
-    update = update.bindparams(sa.bindparam("keys", expanding=True))
     started = logged = time.monotonic()
     done_at_start = done
     while True:
@@ -127,7 +125,10 @@ def _run(
         keys = list(connection.execute(batch).scalars())
         if not keys:
             break
-        connection.execute(update, {"keys": keys})
+        # The rows after the last key done, up to this batch's last: a range, which
+        # the primary key's index serves.
+        rows = _sql(sa.and_(after(last), pk <= keys[-1]), connection)
+        connection.execute(sa.text(f"UPDATE {op.table} SET {op.set_} WHERE {rows}"))
         last, done = str(keys[-1]), done + len(keys)
         _record(connection, op.key, last, done, first=not recorded)
         recorded = True
@@ -139,6 +140,12 @@ def _run(
             logged = now
             _log(op.table, done - done_at_start, left, now - started)
     log.info("Backfill of %s done: %d rows.", op.table, done)
+
+
+def _sql(condition: sa.ColumnElement[bool], connection: sa.Connection) -> str:
+    """`condition` as SQL text, its values written in."""
+    compiled = condition.compile(connection, compile_kwargs={"literal_binds": True})
+    return str(compiled)
 
 
 def _record(
