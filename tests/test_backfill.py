@@ -2,12 +2,9 @@
 PostgreSQL, its progress recorded so that a killed run resumes after the last finished
 batch; on SQLite, in the migration's transaction."""
 
-import signal
-import subprocess
-import time
-
 import pytest
 from conftest import new_database
+from test_online import kill_while_waiting
 from test_phases import PHASED
 from test_real_schema import VERSIONS
 from test_safe_migrations import SEED_HEAD
@@ -72,33 +69,12 @@ def test_a_killed_backfill_resumes_after_its_last_finished_batch(
     is counted twice."""
     database = new_database("postgres", tmp_path, postgres)
     env = filled(project, database, "postgres")
-    name = database.url.rsplit("/", 1)[1]
-    writer = postgres.connect(name)
     # Batches of 4 by id: 1, 2, 3, 101; then 102 to 105; then 106 to 109.
-    writer.execute("UPDATE account SET name = name WHERE id = 106")  # stays open
-    slow = env | {"MYAPP_MIGRATION_LOCK_TIMEOUT": "60"}
-    migration = subprocess.Popen(
-        [str(project.venv / "bin/alembic"), "upgrade", "head"],
-        cwd=project.path, env=slow, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    kill_while_waiting(
+        project, postgres, database, env,
+        held="UPDATE account SET name = name WHERE id = 106",
+        waiting="UPDATE account SET visits",
     )  # fmt: skip
-    try:
-        waiting = (
-            "SELECT pid FROM pg_stat_activity"
-            " WHERE query LIKE 'UPDATE account SET visits%' AND wait_event_type = 'Lock'"
-        )
-        deadline = time.monotonic() + 60
-        while not database.query(waiting):
-            assert time.monotonic() < deadline, "the backfill never reached the row"
-            time.sleep(0.1)
-        ((backend,),) = database.query(waiting)
-        migration.send_signal(signal.SIGKILL)
-        migration.wait(timeout=10)
-        database.execute(f"SELECT pg_terminate_backend({backend})")
-    finally:
-        migration.kill()
-        writer.rollback()
-        writer.close()
     assert database.query("SELECT rows_done FROM alembic_backfills") == [(8,)]
     assert database.query("SELECT version_num FROM alembic_version") == [
         ("add_visits",)

@@ -330,35 +330,48 @@ def test_a_run_that_fails_between_the_steps_is_finished_by_the_next(changed, ste
     project.run("alembic", "check", env=env)
 
 
-def test_an_index_build_killed_while_it_waits_is_built_again(changed, postgres):
-    """SIGKILL while CREATE INDEX CONCURRENTLY waits for a writer's transaction: the
-    index it leaves INVALID is dropped and built again by the next run."""
-    project, database, env, _ = changed
-    project.run("alembic", "upgrade", PLAIN_ID, env=env)
-    name = database.url.rsplit("/", 1)[1]
-    writer = postgres.connect(name)
-    writer.execute("UPDATE account SET name = name WHERE id = 1")  # stays open
+def kill_while_waiting(project, postgres, database, env, held: str, waiting: str):
+    """Upgrade to head in a process of its own while another transaction holds what
+    `held` (an UPDATE) locks; once a statement like `waiting` waits, SIGKILL the process
+    and end its backend, as the server does when it next writes to a dead client."""
+    writer = postgres.connect(database.url.rsplit("/", 1)[1])
+    writer.execute(held)  # stays open
     slow = env | {"MYAPP_MIGRATION_LOCK_TIMEOUT": "60"}
     migration = subprocess.Popen(
         [str(project.venv / "bin/alembic"), "upgrade", "head"],
         cwd=project.path, env=slow, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
+    query = (
+        "SELECT pid FROM pg_stat_activity"
+        f" WHERE query LIKE '{waiting}%' AND wait_event_type = 'Lock'"
+    )
     try:
-        waiting = "SELECT pid FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX%'"
         deadline = time.monotonic() + 60
-        while not database.query(waiting):
-            assert time.monotonic() < deadline, "the index build never started"
+        while not database.query(query):
+            assert time.monotonic() < deadline, f"no {waiting} ever waited"
             time.sleep(0.1)
-        (backend,) = database.query(waiting)[0]
+        ((backend,),) = database.query(query)
         migration.send_signal(signal.SIGKILL)
         migration.wait(timeout=10)
-        # The server ends a dead client's backend when it next writes to it.
         database.execute(f"SELECT pg_terminate_backend({backend})")
     finally:
         migration.kill()
         writer.rollback()
         writer.close()
+
+
+def test_an_index_build_killed_while_it_waits_is_built_again(changed, postgres):
+    """SIGKILL while CREATE INDEX CONCURRENTLY waits for a writer's transaction: the
+    index it leaves INVALID is dropped and built again by the next run."""
+    project, database, env, _ = changed
+    project.run("alembic", "upgrade", PLAIN_ID, env=env)
+
+    kill_while_waiting(
+        project, postgres, database, env,
+        held="UPDATE account SET name = name WHERE id = 1", waiting="CREATE INDEX",
+    )  # fmt: skip
+
     assert ("ix_account_name", False) in settled(database)["indexes"]
 
     project.run("alembic", "upgrade", "head", env=env)
