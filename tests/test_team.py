@@ -109,6 +109,7 @@ JOBS = {
         "A single head",
         "Upgrade to head",
         "Models and migrations agree",
+        "The last release's models on the new schema",
         "Lint the new revisions' PostgreSQL SQL for locks",
     ],
 }

@@ -73,6 +73,12 @@ def add_commands(
     branches.add_argument("-v", "--verbose", action="store_true")
     check = actions.add_parser("check", help="fail if the models need a migration")
     check.add_argument(
+        "--previous",
+        metavar="GIT_REVISION",
+        help="check the models at this git revision (the last release tag) on the "
+        "schema at head, as during a rolling deploy",
+    )
+    check.add_argument(
         "--scratch",
         action="store_true",
         help="try the history on a scratch SQLite database (and on PostgreSQL when "
@@ -124,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
     from alembic.util import CommandError
 
     from .. import models
-    from . import scratch, sql_files, squash
+    from . import previous, scratch, sql_files, squash
     from .upgrade import alembic_config
 
     logging.basicConfig(format=LOG_FORMAT)
@@ -162,6 +168,8 @@ def run(args: argparse.Namespace) -> int:
                 command.heads(config, verbose=args.verbose)
             case "branches":
                 command.branches(config, verbose=args.verbose)
+            case "check" if args.previous:
+                previous.check_previous(config, args.previous)
             case "check" if args.scratch:
                 scratch.check_on_scratch(config)
             case "check":

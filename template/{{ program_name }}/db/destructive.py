@@ -161,7 +161,7 @@ def _comments(
         comments = [f"DESTRUCTIVE: drops column {table}.{column} and its data"]
         dropped = op.to_column()
         for new in map(_inner, container.ops):
-            if isinstance(new, ops.AddColumnOp) and _same_kind(
+            if isinstance(new, ops.AddColumnOp) and same_kind(
                 dropped.type, new.column.type
             ):
                 rename = f'batch_op.alter_column("{column}", new_column_name="{new.column.name}")'
@@ -197,7 +197,7 @@ def _generic(type_: sa.types.TypeEngine[Any]) -> sa.types.TypeEngine[Any]:
         return type_
 
 
-def _same_kind(old: sa.types.TypeEngine[Any], new: sa.types.TypeEngine[Any]) -> bool:
+def same_kind(old: sa.types.TypeEngine[Any], new: sa.types.TypeEngine[Any]) -> bool:
     return _generic(old)._type_affinity is _generic(new)._type_affinity
 
 
@@ -206,7 +206,7 @@ def can_lose_values(
 ) -> bool:
     """True when changing a column from type `old` to `new` can cut or refuse values."""
     old, new = _generic(old), _generic(new)
-    if not _same_kind(old, new):
+    if not same_kind(old, new):
         if isinstance(new, sa.String) and new.length is None:
             return False  # anything fits in unbounded text
         kinds = (old._type_affinity, new._type_affinity)

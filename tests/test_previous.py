@@ -1,0 +1,77 @@
+"""`db check --previous REF`: the last release's models against the schema at head, as
+the previous release meets it during a rolling deploy."""
+
+import subprocess
+
+import pytest
+from test_real_schema import VERSIONS, edit_models
+from test_team import checkout, git_env
+
+ACCOUNT = "    create_date: Mapped[date]\n"
+
+
+def release(project, tag: str) -> None:
+    for command in (["add", "-A"], ["commit", "--quiet", "-m", tag], ["tag", tag]):
+        subprocess.run(["git", *command], cwd=project.path, env=git_env(project),
+                       check=True)  # fmt: skip
+
+
+def autogenerate(project, message: str) -> None:
+    env = project.env(MYAPP_DATABASE_URL=f"sqlite:///{project.path}/dev.db")
+    project.run("alembic", "upgrade", "head", env=env)
+    project.run("alembic", "revision", "--autogenerate", "-m", message, env=env)
+
+
+def check_previous(project, ref: str):
+    return project.run(
+        "python", "-m", "myapp", "db", "check", "--previous", ref, check=False
+    )
+
+
+@pytest.fixture
+def released(projects, tmp_path):
+    """A checkout whose last release, v1, is the template's example."""
+    project = checkout(projects["default"], tmp_path)
+    release(project, "v1")
+    return project
+
+
+@pytest.mark.parametrize(
+    ("change", "found"),
+    [
+        ((ACCOUNT, ""), "account.create_date is gone, since revision"),
+        ((ACCOUNT, ACCOUNT + "    email: Mapped[str]\n"),
+         "account.email is NOT NULL with no default, and they never write it"),
+    ],
+    ids=["dropped", "required"],
+)  # fmt: skip
+def test_a_change_that_breaks_the_previous_release_is_one_line_naming_its_revision(
+    released, change, found
+):
+    edit_models(released, [change])
+    autogenerate(released, "the change")
+    (written,) = (released.path / VERSIONS).glob("*_the_change.py")
+    revision = written.name.split("-")[1].split("_")[0]
+
+    result = check_previous(released, "v1")
+
+    assert result.returncode != 0
+    (said,) = [line for line in result.stdout.splitlines() if "v1" in line]
+    assert found in said and f"since revision {revision} (the change)" in said
+
+
+def test_an_expand_change_passes(released):
+    edit_models(released, [(ACCOUNT, ACCOUNT + "    email: Mapped[str | None]\n")])
+    autogenerate(released, "add email")
+
+    result = check_previous(released, "v1")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_ref_git_does_not_know_is_one_line(released):
+    result = check_previous(released, "v9")
+
+    assert result.returncode != 0
+    assert result.stdout.startswith("FAILED: Cannot read ")
+    assert len(result.stdout.strip().splitlines()) == 1
