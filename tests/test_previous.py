@@ -11,7 +11,11 @@ ACCOUNT = "    create_date: Mapped[date]\n"
 
 
 def release(project, tag: str) -> None:
-    for command in (["add", "-A"], ["commit", "--quiet", "-m", tag], ["tag", tag]):
+    for command in (
+        ["add", "-A"],
+        ["commit", "--quiet", "--allow-empty", "-m", tag],
+        ["tag", tag],
+    ):
         subprocess.run(["git", *command], cwd=project.path, env=git_env(project),
                        check=True)  # fmt: skip
 
