@@ -98,10 +98,9 @@ def _previous_metadata(ref: str) -> sa.MetaData:
 def _previous_head(ref: str, scripts: ScriptDirectory) -> Script:
     """The newest revision whose file the release at `ref` had."""
     folder = _in_git(Path(scripts.dir) / "versions")
-    names = {
-        Path(name).name
-        for name in _git("ls-tree", "--name-only", f"{ref}:{folder}").split()
-    }
+    # --full-tree: from a subfolder, ls-tree would list only what lies under it.
+    listed = _git("ls-tree", "--full-tree", "--name-only", f"{ref}:{folder}")
+    names = {Path(name).name for name in listed.split()}
     had = [s for s in scripts.walk_revisions() if s.path and Path(s.path).name in names]
     followed = {down for s in had for down in _tuple(s.down_revision)}
     heads = [s for s in had if s.revision not in followed]
