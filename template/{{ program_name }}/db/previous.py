@@ -163,7 +163,6 @@ def _use(connection: sa.Connection, previous: sa.MetaData) -> list[str]:
     them; all rolled back."""
     failures = []
     keys: dict[str, Any] = {}
-    transaction = connection.begin()
     try:
         for table in previous.sorted_tables:
             try:
@@ -174,7 +173,7 @@ def _use(connection: sa.Connection, previous: sa.MetaData) -> list[str]:
             except sa.exc.SQLAlchemyError as error:
                 failures.append(f"table {table.name}: {one_line(error)}")
     finally:
-        transaction.rollback()
+        connection.rollback()  # the transaction the reads began, and the rows
     return failures
 
 
