@@ -98,3 +98,21 @@ def test_a_ref_git_does_not_know_is_one_line(released):
     assert result.returncode != 0
     assert result.stdout.startswith("FAILED: Cannot read ")
     assert len(result.stdout.strip().splitlines()) == 1
+
+
+def test_with_a_postgresql_server_named_it_checks_there_too(released, postgres):
+    drop_create_date(released)
+    env = released.env(TEST_MYAPP_DATABASE_URL=postgres.url())
+
+    result = released.run(
+        "python", "-m", "myapp", "db", "check", "--previous", "v1", env=env,
+        check=False,
+    )  # fmt: skip
+
+    said = [line for line in result.stdout.splitlines() if "v1" in line]
+    assert result.returncode != 0
+    assert [line.split(", on ")[1].split(":")[0] for line in said] == [
+        "SQLite",
+        "PostgreSQL",
+    ]
+    assert all("account.create_date is gone" in line for line in said)

@@ -26,14 +26,21 @@ from alembic.util import CommandError
 
 from .. import models
 from .destructive import same_kind
+from .engines import get_engine
 from .errors import one_line
 from .names import PROGRAM
-from .scratch import migrating_only, quiet_migrations
+from .scratch import (
+    migrating_only,
+    postgresql_server,
+    quiet_migrations,
+    throwaway_database,
+)
 
 
 def check_previous(config: Config, ref: str) -> None:
     """Raise CommandError, a line per failure, when the models at `ref` would fail on
-    a database at head."""
+    a database at head: a scratch SQLite file, and a throwaway database on the server
+    TEST_<URL variable> names, when it is set."""
     previous = _previous_metadata(ref)
     scripts = ScriptDirectory.from_config(config)
     start = _previous_head(ref, scripts)
@@ -41,20 +48,16 @@ def check_previous(config: Config, ref: str) -> None:
     found: dict[str, Script | None] = {}
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{folder}/previous.db"
-        with migrating_only(url), quiet_migrations():
-            command.upgrade(config, start.revision)
-            for failure in _failures(url, previous):
-                found.setdefault(failure, None)
-            for script in later:
-                if script.revision == start.revision:
-                    continue
-                command.upgrade(config, script.revision)
-                for failure in _failures(url, previous):
-                    found.setdefault(failure, script)
+        _step(config, url, "SQLite", previous, start, later, found)
+    server = postgresql_server()
+    if server is not None:
+        with throwaway_database(server) as database:
+            url = database.render_as_string(hide_password=False)
+            _step(config, url, "PostgreSQL", previous, start, later, found)
     if found:
         raise CommandError(
             "\n".join(
-                f"The models at {ref}: {failure}, "
+                f"The models at {ref}, on {failure}, "
                 + (
                     f"since revision {s.revision} ({s.doc})"
                     if s
@@ -63,6 +66,29 @@ def check_previous(config: Config, ref: str) -> None:
                 for failure, s in found.items()
             )
         )
+
+
+def _step(
+    config: Config,
+    url: str,
+    database: str,
+    previous: sa.MetaData,
+    start: Script,
+    later: list[Script],
+    found: dict[str, Script | None],
+) -> None:
+    """Bring the scratch database at `url` to `start`, then up one revision at a
+    time, noting each failure with the revision it first appeared after."""
+    with migrating_only(url), quiet_migrations():
+        command.upgrade(config, start.revision)
+        for failure in _failures(url, previous):
+            found.setdefault(f"{database}: {failure}", None)
+        for script in later:
+            if script.revision == start.revision:
+                continue
+            command.upgrade(config, script.revision)
+            for failure in _failures(url, previous):
+                found.setdefault(f"{database}: {failure}", script)
 
 
 def _git(*args: str) -> str:
@@ -119,7 +145,8 @@ def _tuple(value: Any) -> tuple[str, ...]:
 
 
 def _failures(url: str, previous: sa.MetaData) -> list[str]:
-    engine = sa.create_engine(url)
+    # The machinery's engine: on SQLite, the transaction recipe savepoints need.
+    engine = get_engine(sa.make_url(url))
     try:
         with engine.connect() as connection:
             shape = _shape(connection, previous)
@@ -165,12 +192,16 @@ def _use(connection: sa.Connection, previous: sa.MetaData) -> list[str]:
     keys: dict[str, Any] = {}
     try:
         for table in previous.sorted_tables:
+            # A savepoint: on PostgreSQL a failed statement ends the transaction.
+            savepoint = connection.begin_nested()
             try:
                 connection.execute(sa.select(table).limit(1)).all()
                 result = connection.execute(sa.insert(table).values(_row(table, keys)))
                 if result.inserted_primary_key:
                     keys[table.name] = result.inserted_primary_key[0]
+                savepoint.commit()
             except sa.exc.SQLAlchemyError as error:
+                savepoint.rollback()
                 failures.append(f"table {table.name}: {one_line(error)}")
     finally:
         connection.rollback()  # the transaction the reads began, and the rows
