@@ -12,7 +12,6 @@ its own head is expand (phases.py), it starts without migrating (newer_release()
 """
 
 import datetime as dt
-import hashlib
 import os
 import socket
 from collections.abc import Collection
@@ -23,6 +22,7 @@ from alembic.runtime.migration import MigrationContext, MigrationInfo
 from alembic.script import Script, ScriptDirectory
 from alembic.util import CommandError
 
+from . import revision_hashes
 from .errors import MigrationRefused
 from .names import PROGRAM
 from .phases import phase_of
@@ -101,7 +101,23 @@ def _insert(
 def _sha256(script: Script | None) -> str | None:
     if script is None or not script.path:
         return None
-    return hashlib.sha256(Path(script.path).read_bytes()).hexdigest()
+    return revision_hashes.sha256(Path(script.path).read_bytes())
+
+
+def file_hashes(scripts: ScriptDirectory) -> dict[str, str | None]:
+    """Each revision's file hash, None for a squashed one (revision_hashes.py)."""
+    hashes: dict[str, str | None] = {}
+    for script in scripts.walk_revisions():
+        content = Path(script.path).read_bytes()
+        squashed = revision_hashes.is_squashed(content)
+        hashes[script.revision] = None if squashed else revision_hashes.sha256(content)
+    return hashes
+
+
+def edited(connection: sa.Connection, scripts: ScriptDirectory) -> list[str]:
+    """The revisions whose file differs from the one the database applied."""
+    applied = revision_hashes.applied_hashes(connection)
+    return revision_hashes.edited(applied, file_hashes(scripts)) if applied else []
 
 
 def _script(scripts: ScriptDirectory, revision: str) -> Script | None:
@@ -109,6 +125,11 @@ def _script(scripts: ScriptDirectory, revision: str) -> Script | None:
         return scripts.get_revision(revision)
     except CommandError:
         return None
+
+
+def known(scripts: ScriptDirectory, revision: str) -> bool:
+    """Whether the history has `revision`."""
+    return _script(scripts, revision) is not None
 
 
 def newer_release(context: MigrationContext, scripts: ScriptDirectory) -> str | None:

@@ -11,18 +11,22 @@ the user's) adds them beside its own commands:
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from .errors import DatabaseError
 from .names import DATABASE_URL_ENV, PROGRAM
+
+if TYPE_CHECKING:
+    from .drift import Drift
 
 # The checkout's alembic.ini holds the settings for writing new revisions (file names,
 # formatting); an installed program has no use for them.
 ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
 # Actions that write revision files, which belong in a checkout.
-WRITES_REVISIONS = {"revision", "merge", "squash"}
+WRITES_REVISIONS = {"revision", "merge", "squash", "lock"}
 # What alembic.ini's logging sections set for the `alembic` command, so that both print
 # the same lines.
 LOG_FORMAT = "%(levelname)-5s [%(name)s] %(message)s"
@@ -84,6 +88,22 @@ def add_commands(
         help="try the history on a scratch SQLite database (and on PostgreSQL when "
         "TEST_" + DATABASE_URL_ENV + " is set), not on your own database",
     )
+    drift = actions.add_parser(
+        "drift",
+        help="compare the database with what its history builds at its revision; "
+        "exit 1 when they differ",
+    )
+    drift.add_argument("--json", action="store_true", help="print JSON instead")
+    actions.add_parser(
+        "adopt",
+        help="for a database with tables but no revision: find the revision whose "
+        "schema it has, and stamp it",
+    )
+    actions.add_parser(
+        "lock",
+        help="write migrations/versions.lock again from the revision files (in a "
+        "checkout)",
+    )
     sql = actions.add_parser(
         "sql",
         help="write each revision's PostgreSQL SQL to a file of its own, for the lock "
@@ -127,10 +147,11 @@ def run(args: argparse.Namespace) -> int:
     """Run the `db` action that `args` names, with the same log lines as `alembic`."""
     from alembic import command
     from alembic.config import Config
+    from alembic.script import ScriptDirectory
     from alembic.util import CommandError
 
     from .. import models
-    from . import previous, scratch, sql_files, squash
+    from . import adopt, drift, previous, scratch, sql_files, squash, versions_lock
     from .upgrade import alembic_config
 
     logging.basicConfig(format=LOG_FORMAT)
@@ -151,6 +172,9 @@ def run(args: argparse.Namespace) -> int:
     # and no revision file when autogenerate finds nothing.
     config.cmd_opts = args
     try:
+        if args.action == "check":
+            # A released revision edited, or the lock and versions/ apart, first.
+            versions_lock.refuse_mismatch(ScriptDirectory.from_config(config))
         match args.action:
             case "upgrade":
                 command.upgrade(config, args.revision, sql=args.sql)
@@ -174,6 +198,13 @@ def run(args: argparse.Namespace) -> int:
                 scratch.check_on_scratch(config)
             case "check":
                 command.check(config)
+            case "drift":
+                return report_drift(drift.drift(config), args.json)
+            case "adopt":
+                for line in adopt.adopt(config):
+                    print(line)
+            case "lock":
+                print(f"Wrote {versions_lock.relock(ScriptDirectory.from_config(config))}")
             case "sql":
                 for path in sql_files.write_sql(config, args.since, args.to):
                     print(path)
@@ -186,6 +217,23 @@ def run(args: argparse.Namespace) -> int:
     except (CommandError, DatabaseError) as error:
         fail(str(error))
     return 0
+
+
+def report_drift(found: Drift, as_json: bool) -> int:
+    """Print the drift, a line per difference, or JSON; 1 when there is any."""
+    lines = found.lines()
+    if as_json:
+        print(json.dumps(found.as_json(), indent=2))
+    elif lines:
+        print(f"{found.database} differs from its history at {', '.join(found.revisions)}:")
+        for line in lines:
+            print(f"  {line}")
+    else:
+        print(
+            f"No drift: {found.database} is what its history builds at "
+            f"{', '.join(found.revisions)}."
+        )
+    return 1 if lines else 0
 
 
 def fail(message: str) -> NoReturn:

@@ -13,9 +13,9 @@ from typing import Any
 
 from alembic.runtime.migration import MigrationContext, MigrationInfo, RevisionStep
 from alembic.script import ScriptDirectory
-from sqlalchemy import URL
+from sqlalchemy import URL, Connection
 
-from . import applied, backup, online, phases, sqlite
+from . import applied, backup, online, phases, revision_hashes, sqlite
 from .errors import (
     INSUFFICIENT_PRIVILEGE,
     MigrationRefused,
@@ -43,6 +43,7 @@ class Run:
         self.backup: Path | None = None
         self.steps: list[RevisionStep] = []
         self.done = 0
+        self.edits_told = False
 
     def watch(self, context: MigrationContext, scripts: ScriptDirectory) -> None:
         """Watch the run `context` is about to make, of the revisions in `scripts`."""
@@ -91,6 +92,15 @@ class Run:
         now = time.monotonic()
         applied.record(ctx, step, now - self.step_started)
         self.step_started = now
+
+    def tell_edits(self, connection: Connection, scripts: ScriptDirectory) -> None:
+        """Warn, once per run, of revisions edited since the database applied them."""
+        if self.edits_told:
+            return
+        self.edits_told = True
+        edited = applied.edited(connection, scripts)
+        if edited:
+            log.warning(revision_hashes.edited_warning(edited))
 
     @property
     def where(self) -> str:

@@ -66,13 +66,13 @@ def _step_up_proving_downgrades(config: Config, url: str) -> None:
     scripts = ScriptDirectory.from_config(config)
     before, before_prints = snapshot.read(url, rows=False), snapshot.fingerprints(url)
     for script in reversed(list(scripts.walk_revisions("base", "heads"))):
-        _move(config, scripts, script.revision, scripts._upgrade_revs)
+        move(config, scripts, script.revision, scripts._upgrade_revs)
         at_prints = snapshot.fingerprints(url)
         at = snapshot.reread(before, before_prints, at_prints, url)
         if not _one_step_down_is_its_own(scripts, script):
             before, before_prints = at, at_prints
             continue
-        _move(config, scripts, f"{script.revision}-1", scripts._downgrade_revs)
+        move(config, scripts, f"{script.revision}-1", scripts._downgrade_revs)
         after = snapshot.reread(at, at_prints, snapshot.fingerprints(url), url)
         difference = snapshot.difference(before, _refilled(after, before, at))
         if difference:
@@ -80,7 +80,7 @@ def _step_up_proving_downgrades(config: Config, url: str) -> None:
                 f"the downgrade of {script.revision} ({script.doc}) does not give back "
                 f"the schema it started from: {difference}"
             )
-        _move(config, scripts, script.revision, scripts._upgrade_revs)
+        move(config, scripts, script.revision, scripts._upgrade_revs)
         before, before_prints = at, at_prints
 
 
@@ -92,27 +92,6 @@ def _one_step_down_is_its_own(scripts: ScriptDirectory, script: Script) -> bool:
         return False
     parents = to_tuple(script.down_revision, default=())
     return not any(scripts.get_revision(parent).is_branch_point for parent in parents)
-
-
-def _move(
-    config: Config,
-    scripts: ScriptDirectory,
-    destination: str,
-    steps: Callable[[str, Any], Any],
-) -> None:
-    """What command.upgrade and command.downgrade do, on one ScriptDirectory for the
-    whole proof: each command builds its own and reads every revision file again, so
-    three commands per revision made the proof's cost grow with the history's square."""
-    # ScriptDirectory._upgrade_revs and _downgrade_revs are Alembic internals, the steps
-    # those two commands run (alembic/command.py). When they change, every step proof
-    # fails, test_check_scratch_proves_each_downgrade_gives_back_the_schema_before first.
-    with EnvironmentContext(
-        config,
-        scripts,
-        fn=lambda current, _: steps(destination, current),
-        destination_rev=destination,
-    ):
-        scripts.run_env()
 
 
 def _refilled(
@@ -217,6 +196,41 @@ def postgresql_server() -> URL | None:
     except ArgumentError:
         raise DatabaseError(f"{TEST_URL_ENV} is not a database URL.") from None
     return url if url.get_backend_name() == "postgresql" else None
+
+
+@contextmanager
+def scratch_like(url: URL) -> Iterator[str]:
+    """A throwaway database of the same kind as the one at `url`, dropped afterwards:
+    a scratch SQLite file, or a new database on the PostgreSQL server TEST_<URL
+    variable> names, else on `url`'s own server. Its URL, password and all."""
+    if url.get_backend_name() == "sqlite":
+        with tempfile.TemporaryDirectory() as folder:
+            yield f"sqlite:///{folder}/scratch.db"
+        return
+    with throwaway_database(postgresql_server() or url) as database:
+        yield database.render_as_string(hide_password=False)
+
+
+def move(
+    config: Config,
+    scripts: ScriptDirectory,
+    destination: str,
+    steps: Callable[[str, Any], Any],
+) -> None:
+    """What command.upgrade and command.downgrade do, on one ScriptDirectory for a
+    whole walk through the history: each command builds its own and reads every
+    revision file again, so a command per revision makes a walk's cost grow with the
+    history's square."""
+    # ScriptDirectory._upgrade_revs and _downgrade_revs are Alembic internals, the steps
+    # those two commands run (alembic/command.py). When they change, every step proof
+    # fails, test_check_scratch_proves_each_downgrade_gives_back_the_schema_before first.
+    with EnvironmentContext(
+        config,
+        scripts,
+        fn=lambda current, _: steps(destination, current),
+        destination_rev=destination,
+    ):
+        scripts.run_env()
 
 
 @contextmanager

@@ -4,7 +4,9 @@ db.migrate() runs at every start of the program. When the database is already at
 newest revision, this lets it return without importing Alembic and loading every
 revision file. Anything out of the ordinary (branch labels, depends_on, a value that is
 not a plain literal, an unreadable database) gives None, and migrate() asks Alembic:
-this module is a shortcut, never a second opinion.
+this module is a shortcut, never a second opinion. Reading the files, it hashes them,
+so a start at head still says which applied revision was edited since
+(revision_hashes.py).
 """
 
 import os
@@ -15,6 +17,9 @@ from urllib.parse import quote
 
 from sqlalchemy import URL, create_engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
+
+from . import revision_hashes
+from .tables import HISTORY_TABLE, VERSION_TABLE
 
 # Module-level assignments of the identifiers Alembic reads, with or without a type
 # annotation; a parenthesised or bracketed value may span lines.
@@ -32,7 +37,16 @@ _NOT_A_LITERAL = (ValueError, SyntaxError, UnicodeDecodeError)
 
 def script_heads(versions: Path) -> frozenset[str] | None:
     """Return the head revisions of the scripts in `versions`, or None if unsure."""
-    revisions: set[str] = set()
+    scripts = read_scripts(versions)
+    return None if scripts is None else scripts[0]
+
+
+def read_scripts(
+    versions: Path,
+) -> tuple[frozenset[str], dict[str, str | None]] | None:
+    """The head revisions of the scripts in `versions`, and each revision's file hash
+    (None for a squashed one); None if unsure."""
+    hashes: dict[str, str | None] = {}
     parents: set[str] = set()
     if not versions.is_dir():
         return None
@@ -41,17 +55,19 @@ def script_heads(versions: Path) -> frozenset[str] | None:
         if not _REVISION_FILE.match(entry.name):
             continue
         with open(entry.path, "rb") as file:
-            identifiers = _read_identifiers(file.read())
+            source = file.read()
+        identifiers = _read_identifiers(source)
         if identifiers is None:
             return None
         revision, down_revision = identifiers
-        if revision in revisions:
+        if revision in hashes:
             return None
-        revisions.add(revision)
+        squashed = revision_hashes.is_squashed(source)
+        hashes[revision] = None if squashed else revision_hashes.sha256(source)
         parents.update(down_revision)
-    if not revisions or not parents <= revisions:
+    if not hashes or not parents <= hashes.keys():
         return None
-    return frozenset(revisions - parents)
+    return frozenset(hashes.keys() - parents), hashes
 
 
 def _read_identifiers(source: bytes) -> tuple[str, tuple[str, ...]] | None:
@@ -93,38 +109,55 @@ def database_heads(url: URL) -> frozenset[str] | None:
 
     A database without the table has no revisions, as Alembic sees it.
     """
+    state = database_state(url)
+    return None if state is None else state[0]
+
+
+def database_state(url: URL) -> tuple[frozenset[str], dict[str, str]] | None:
+    """The database's revisions, and the hash of each file it applied (revision_hashes.
+    applied_hashes()); None if unsure."""
     if url.get_backend_name() == "sqlite":
-        return _sqlite_heads(url)
+        return _sqlite_state(url)
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            if not inspect(connection).has_table("alembic_version"):
-                return frozenset()
-            rows = connection.execute(text("SELECT version_num FROM alembic_version"))
-            return frozenset(row[0] for row in rows)
+            if not inspect(connection).has_table(VERSION_TABLE):
+                return frozenset(), {}
+            rows = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))
+            heads = frozenset(row[0] for row in rows)
+            return heads, revision_hashes.applied_hashes(connection)
     except SQLAlchemyError:
         return None
     finally:
         engine.dispose()
 
 
-def _sqlite_heads(url: URL) -> frozenset[str] | None:
+def _sqlite_state(url: URL) -> tuple[frozenset[str], dict[str, str]] | None:
     database = url.database
     if not database or database == ":memory:" or url.query:
         return None
     if not Path(database).exists():
-        return frozenset()
+        return frozenset(), {}
     try:
         # Read-only: a read must never create the database file.
         connection = sqlite3.connect(f"file:{quote(database)}?mode=ro", uri=True)
         try:
-            tables = connection.execute(
-                "SELECT 1 FROM sqlite_master WHERE name = 'alembic_version'"
-            ).fetchall()
-            if not tables:
-                return frozenset()
-            rows = connection.execute("SELECT version_num FROM alembic_version")
-            return frozenset(row[0] for row in rows)
+            tables = {
+                name
+                for (name,) in connection.execute(
+                    "SELECT name FROM sqlite_master WHERE name IN (?, ?)",
+                    (VERSION_TABLE, HISTORY_TABLE),
+                )
+            }
+            if VERSION_TABLE not in tables:
+                return frozenset(), {}
+            rows = connection.execute(f"SELECT version_num FROM {VERSION_TABLE}")
+            heads = frozenset(row[0] for row in rows)
+            applied = {}
+            if HISTORY_TABLE in tables:
+                history = connection.execute(revision_hashes.LAST_APPLIED).fetchall()
+                applied = revision_hashes.applied_from(history)
+            return heads, applied
         finally:
             connection.close()
     except sqlite3.Error:
@@ -133,5 +166,16 @@ def _sqlite_heads(url: URL) -> frozenset[str] | None:
 
 def at_head(versions: Path, url: URL) -> bool:
     """True only when the database is surely at the scripts' heads."""
-    heads = script_heads(versions)
-    return heads is not None and database_heads(url) == heads
+    return edited_at_head(versions, url) is not None
+
+
+def edited_at_head(versions: Path, url: URL) -> list[str] | None:
+    """When the database is surely at the scripts' heads, the revisions whose files
+    differ from the ones it applied (most often none); None if it is not, or unsure."""
+    scripts = read_scripts(versions)
+    if scripts is None:
+        return None
+    state = database_state(url)
+    if state is None or state[0] != scripts[0]:
+        return None
+    return revision_hashes.edited(state[1], scripts[1])

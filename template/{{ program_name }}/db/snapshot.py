@@ -4,6 +4,7 @@ one built, and `db check --scratch` that each downgrade gives back the schema it
 revision started from."""
 
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,7 +13,7 @@ from sqlalchemy.engine import Inspector
 from .engines import get_engine
 from .portable.reflected import bare_sql, booleans_as_numbers
 from .portable.sqlite_reflection import read_sqlite_whole
-from .tables import BOOKKEEPING_TABLES
+from .tables import MACHINERY_TABLES
 
 # Each part's name, and its value: a table's parts, or the database's enum types and
 # sequences.
@@ -27,6 +28,7 @@ ENUMS = """
 # Sequences by name: where each stands is the program's next id, which the squashed
 # revision may set better than the old history did (op.sync_id_sequence).
 SEQUENCES = "SELECT sequencename FROM pg_sequences ORDER BY sequencename"
+_MACHINERY_PREFIXES = tuple(f"{table}_" for table in MACHINERY_TABLES)
 # What a revision can make with op.execute() that no table shows. The squash cannot
 # write these again, so the comparison must see them go.
 SQLITE_OTHERS = (
@@ -113,11 +115,15 @@ def read(url: str, *, rows: bool = True, tables: set[str] | None = None) -> Stat
             state: State = {
                 f"table {name}": _table(connection, inspector, name, rows)
                 for name in sorted(inspector.get_table_names())
-                if (tables is None or name in tables) and name not in BOOKKEEPING_TABLES
+                if (tables is None or name in tables) and name not in MACHINERY_TABLES
             }
             if connection.dialect.name == "postgresql":
-                state["enum types"] = connection.exec_driver_sql(ENUMS).all()
-                state["sequences"] = connection.exec_driver_sql(SEQUENCES).all()
+                state["enum types"] = [tuple(row) for row in connection.exec_driver_sql(ENUMS)]
+                state["sequences"] = [
+                    tuple(row)
+                    for row in connection.exec_driver_sql(SEQUENCES)
+                    if not row[0].startswith(_MACHINERY_PREFIXES)  # their id's
+                ]
                 others = POSTGRESQL_OTHERS
             else:
                 others = SQLITE_OTHERS
@@ -191,33 +197,147 @@ def _index(index: Any) -> tuple[Any, ...]:
     )
 
 
+# What one item of each part is called, in a difference; its name is the item's first
+# field (a column's, an index's...), when every item has one.
+_ITEMS = {
+    "columns": "column",
+    "foreign keys": "foreign key",
+    "unique constraints": "unique constraint",
+    "indexes": "index",
+    "check constraints": "check constraint",
+    "rows": "row",
+    "enum types": "enum type",
+    "sequences": "sequence",
+    "views and triggers": "",  # each item says its kind: view, trigger, function...
+}
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One way the database `found` differs from the `expected` one: a part (a table,
+    a column, an index, an enum value...) is "extra", "missing" or "different"."""
+
+    where: str  # "table account", "enum type mood"; "" for what stands alone
+    what: str  # "column email", "index ix_account_name"; "" for the part itself
+    kind: str
+    found: str = ""
+    expected: str = ""
+
+    def __str__(self) -> str:
+        subject = ": ".join(part for part in (self.where, self.what) if part)
+        if self.kind == "different":
+            return f"{subject} is {self.found}, not {self.expected}"
+        shown = self.found or self.expected
+        return f"{subject} is {self.kind}" + (f" ({shown})" if shown else "")
+
+
+def differences(expected: State, found: State) -> list[Difference]:
+    """Every way `found` differs from `expected`, a part at a time, in the order read()
+    reads them: tables, then what they use."""
+    result = []
+    for part in [*expected, *(part for part in found if part not in expected)]:
+        if part not in found:
+            result.append(Difference(part, "", "missing"))
+        elif part not in expected:
+            result.append(Difference(part, "", "extra"))
+        elif isinstance(expected[part], dict):
+            for inner, value in expected[part].items():
+                result += _items(part, inner, value, found[part].get(inner))
+        else:
+            result += _items("", part, expected[part], found[part])
+    return result
+
+
 def difference(old: State, new: State) -> str | None:
-    """The first part in which `new` differs from `old`, in words; None if none does.
-    Parts come in the order read() reads them: tables, then what they use."""
-    for part in [*old, *(part for part in new if part not in old)]:
-        if part not in new:
-            return f"{part} is missing"
-        if part not in old:
-            return f"{part} is new"
-        if old[part] == new[part]:
-            continue
-        if isinstance(old[part], dict):
-            inner = difference(old[part], new[part])
-            return f"{part}, {inner}"
-        if isinstance(old[part], list):  # rows, columns: name only those that differ
-            return (
-                f"{part}: {_shown(_only_in(new[part], old[part]))}, "
-                f"not {_shown(_only_in(old[part], new[part]))}"
+    """The first way `new` differs from `old`, in words; None if none does."""
+    found = differences(old, new)
+    return str(found[0]) if found else None
+
+
+def _items(where: str, part: str, expected: Any, found: Any) -> list[Difference]:
+    """How the items of one part (a table's columns, the enum types...) differ: by
+    name when each has one, else as a whole."""
+    if expected == found:
+        return []
+    noun = _ITEMS.get(part)
+    if noun is None or not isinstance(expected, list) or not isinstance(found, list):
+        # A table's primary key or options.
+        return [Difference(where, part, "different", _shown(found), _shown(expected))]
+    if not all(_named(item) for item in [*expected, *found]):  # rows
+        return [
+            Difference(where, f"{noun} {_shown(item)}", kind)
+            for kind, items in (
+                ("extra", _only_in(found, expected)),
+                ("missing", _only_in(expected, found)),
             )
-        return f"{part}: {_shown(new[part])}, not {_shown(old[part])}"
-    return None
+            for item in items
+        ]
+    want = {_name(item, noun): item for item in expected}
+    have = {_name(item, noun): item for item in found}
+    result = []
+    for name in [*want, *(name for name in have if name not in want)]:
+        if name not in have:
+            result.append(Difference(where, name, "missing", expected=_rest(want[name], noun)))
+        elif name not in want:
+            result.append(Difference(where, name, "extra", found=_rest(have[name], noun)))
+        elif part == "enum types":
+            result += _enum_values(name, want[name][1], have[name][1])
+        elif want[name] != have[name]:
+            result.append(
+                Difference(where, name, "different", _rest(have[name], noun), _rest(want[name], noun))
+            )
+    return result
 
 
-def _only_in(items: list[Any], other: list[Any]) -> str:
+def _enum_values(name: str, expected: list[str], found: list[str]) -> list[Difference]:
+    """An enum type's values, one difference each; their order when only it differs."""
+    extra = [value for value in found if value not in expected]
+    missing = [value for value in expected if value not in found]
+    if not extra and not missing and expected != found:
+        return [Difference(name, "values", "different", _shown(found), _shown(expected))]
+    return [
+        *(Difference(name, f"value {value!r}", "extra") for value in extra),
+        *(Difference(name, f"value {value!r}", "missing") for value in missing),
+    ]
+
+
+def _named(item: Any) -> bool:
+    return isinstance(item, tuple) and bool(item) and isinstance(item[0], str)
+
+
+def _name(item: tuple[Any, ...], noun: str) -> str:
+    """An item's name, with its kind: "column email", "view active_accounts"."""
+    if not noun:
+        return f"{item[0]} {item[1]}"  # views and triggers say their kind
+    return f"{noun} {item[0]}" if item[0] else f"{noun} {_rest(item, noun)}"
+
+
+def _rest(item: tuple[Any, ...], noun: str) -> str:
+    """What an item is, beside its name, in SQL's words where it has them."""
+    match noun, item:
+        case "column", (_, type_, nullable, default):
+            null = "NULL" if nullable else "NOT NULL"
+            return " ".join([type_, null, *(["DEFAULT", default] if default else [])])
+        case "index", (_, columns, unique, sorting, where):
+            on = f"{'UNIQUE ' if unique else ''}ON ({', '.join(columns)})"
+            return " ".join([on, *(f"{c} {o}" for c, o in sorting),
+                             *(["WHERE", where] if where else [])])  # fmt: skip
+        case "unique constraint", (_, columns):
+            return f"({', '.join(columns)})"
+        case "foreign key", (_, columns, table, referred, options):
+            settings = "".join(f" {name.upper()} {value}" for name, value in options)
+            return (
+                f"({', '.join(columns)}) REFERENCES {table} ({', '.join(referred)})"
+                + settings
+            )
+    return _shown(" ".join(map(str, item[1:])))
+
+
+def _only_in(items: list[Any], other: list[Any]) -> list[str]:
     """The items of `items` (rows are their repr already) that `other` lacks, as many
     times as it lacks them."""
     lacking = Counter(map(str, items)) - Counter(map(str, other))
-    return "[" + ", ".join(lacking.elements()) + "]"
+    return list(lacking.elements())
 
 
 def _shown(value: Any) -> str:

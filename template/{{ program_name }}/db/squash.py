@@ -30,7 +30,7 @@ from alembic.script import Script, ScriptDirectory
 from alembic.util import CommandError, to_tuple
 from sqlalchemy import MetaData
 
-from . import scratch, snapshot
+from . import applied, scratch, snapshot, versions_lock
 from .declared import record_history
 from .errors import DatabaseError
 from .names import PROGRAM
@@ -83,6 +83,10 @@ def squash(
             new = _history(proving, url, target.revision, round_trip=True)
             _compare(name, target.revision, old[name], new)
         path = _replace(chain, draft, scripts)
+        removed = {script.revision for script in chain} - {target.revision}
+        versions_lock.after_squash(
+            ScriptDirectory.from_config(config), removed, target.revision
+        )
     log.info("Wrote %s; the %d files it replaces left versions/", path, len(chain))
     return path
 
@@ -168,7 +172,7 @@ def refuse_squashed_away(context: MigrationContext, scripts: ScriptDirectory) ->
     """Raise DatabaseError when the database is at a revision `db squash` folded away:
     no revision leads from it any more."""
     unknown = [
-        head for head in context.get_current_heads() if not _known(scripts, head)
+        head for head in context.get_current_heads() if not applied.known(scripts, head)
     ]
     if not unknown:
         return
@@ -182,13 +186,6 @@ def refuse_squashed_away(context: MigrationContext, scripts: ScriptDirectory) ->
                     f"squash (one that has revision {head}), then with this one. "
                     "The database was not changed."
                 )
-
-
-def _known(scripts: ScriptDirectory, revision: str) -> bool:
-    try:
-        return scripts.get_revision(revision) is not None
-    except CommandError:
-        return False
 
 
 def _history(

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import shortcut
+from . import revision_hashes, shortcut
 from .errors import DatabaseError
 from .names import PROGRAM
 from .url import get_url, migration_url_variable, sync_url
@@ -46,8 +46,14 @@ def migrate(revision: str = "head") -> None:
     event loop. Raises DatabaseError, with the database left as it was, when the URL is
     unusable, the database cannot be reached or a migration fails.
     """
-    if revision == "head" and _at_head():
-        return
+    if revision == "head":
+        edited = _edited_at_head()
+        if edited is not None:
+            if edited:
+                logging.getLogger(__name__).warning(
+                    revision_hashes.edited_warning(edited)
+                )
+            return
     quiet_alembic()
     from alembic import command
     from alembic.util import CommandError
@@ -85,15 +91,16 @@ def _not_a_start_up_remark(record: logging.LogRecord) -> bool:
     return not str(record.msg).startswith(("Context impl", "Will assume"))
 
 
-def _at_head() -> bool:
-    """True only when the database is surely at head already (see shortcut.py)."""
+def _edited_at_head() -> list[str] | None:
+    """When the database is surely at head already (see shortcut.py), the revisions
+    edited since it applied them; None if it is not, or unsure."""
     known = {"script_location", "path_separator"}
     package, _, scripts = ALEMBIC_OPTIONS["script_location"].partition(":")
     if package != __package__.partition(".")[0] or set(ALEMBIC_OPTIONS) != known:
-        return False  # a layout the shortcut does not know: let Alembic decide
+        return None  # a layout the shortcut does not know: let Alembic decide
     try:
         versions = Path(__file__).parents[1] / scripts / "versions"
         url = get_url(migration_url_variable())
-        return shortcut.at_head(versions, sync_url(url))
+        return shortcut.edited_at_head(versions, sync_url(url))
     except Exception:  # noqa: BLE001 - any doubt means: let Alembic decide
-        return False
+        return None
