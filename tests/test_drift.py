@@ -29,7 +29,8 @@ BY_HAND = {
             id INTEGER NOT NULL, label VARCHAR(20) NOT NULL, status VARCHAR(7) NOT NULL,
             note VARCHAR(20),
             CONSTRAINT pk_parcel PRIMARY KEY (id),
-            CONSTRAINT parcel_status CHECK (status IN ('packed', 'shipped', 'lost'))
+            CONSTRAINT ck_parcel_parcel_status
+                CHECK (status IN ('packed', 'shipped', 'lost'))
         );
         INSERT INTO parcel_new SELECT * FROM parcel;
         DROP TABLE parcel;
