@@ -127,6 +127,12 @@ class Project:
         return Project(destination / self.path.name, self.answers, self.venv, home)
 
 
+def lock_revisions(project: Project) -> None:
+    """Record revision files written by hand in versions.lock, as their author would
+    with `db lock` before `db check`."""
+    project.run("python", "-m", project.program, "db", "lock")
+
+
 def without_root_privileges(command):
     """Root writes anywhere: drop the capabilities that let it ignore permissions."""
     if os.geteuid() != 0:

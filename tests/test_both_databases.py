@@ -12,7 +12,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import Project, add_invoice_model, new_database, once_per_run
+from conftest import (
+    Project,
+    add_invoice_model,
+    lock_revisions,
+    new_database,
+    once_per_run,
+)
 from pg_server import SUPERUSER_PASSWORD
 from test_real_schema import (
     Growth,
@@ -407,6 +413,7 @@ def test_check_scratch_tries_postgresql_too_and_names_the_revision(project, post
         "0badc0ffee00",
         'op.execute("UPDATE account SET name = hex(randomblob(4)) WHERE id < 0")',
     )
+    lock_revisions(project)
     databases = "SELECT datname FROM pg_database"
     before = postgres.query("postgres", databases)
     scratch = ("python", "-m", "myapp", "db", "check", "--scratch")

@@ -9,7 +9,7 @@ PostgreSQL a CHECK's rule in its own canonical SQL, which SQLite refuses. `db ch
 and compares the schema with the one before.
 """
 
-from conftest import new_database
+from conftest import lock_revisions, new_database
 from test_real_schema import autogenerate, edit_models, revision_before
 from test_safe_migrations import error_lines
 
@@ -56,6 +56,7 @@ def downgrade_of(path) -> str:
 
 
 def check_scratch(project, postgres):
+    lock_revisions(project)
     env = project.env(TEST_MYAPP_DATABASE_URL=postgres.url())
     result = project.run(
         "python", "-m", "myapp", "db", "check", "--scratch", env=env, check=False

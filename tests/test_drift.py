@@ -143,7 +143,9 @@ def test_a_database_with_an_extra_column_is_not_adopted(project, database):
     first, *differences = refused.stdout.splitlines()
     assert "nothing was stamped" in first
     assert f"The closest is revision {SEED_HEAD} (Seed example accounts)" in first
-    assert differences == ["  table account: column nickname is extra (VARCHAR(20) NULL)"]
+    assert differences == [
+        "  table account: column nickname is extra (VARCHAR(20) NULL)"
+    ]
     assert database.snapshot() == before
     assert version(database) == [(0,)]
 
@@ -157,6 +159,8 @@ def test_an_unreachable_server_is_one_line_without_the_password(project, action)
     )
 
     assert result.returncode != 0
-    assert result.stdout.startswith("FAILED: Cannot connect to postgresql+psycopg://app:***@")
+    assert result.stdout.startswith(
+        "FAILED: Cannot connect to postgresql+psycopg://app:***@"
+    )
     assert len(result.stdout.strip().splitlines()) == 1
     assert SUPERUSER_PASSWORD not in result.stdout + result.stderr

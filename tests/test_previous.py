@@ -4,6 +4,7 @@ the previous release meets it during a rolling deploy."""
 import subprocess
 
 import pytest
+from conftest import lock_revisions
 from test_online import revision_of
 from test_real_schema import VERSIONS, edit_models
 from test_safe_migrations import add_revision
@@ -58,6 +59,7 @@ def require_an_email(project) -> None:
             batch_op.alter_column("email", server_default=None)
         """,
     )  # fmt: skip
+    lock_revisions(project)
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import Project, new_database, once_per_run
+from conftest import Project, lock_revisions, new_database, once_per_run
 from test_squash import squash_the_whole_history
 
 RICH_MODELS = Path(__file__).with_name("rich_models.py")
@@ -328,6 +328,7 @@ def check_on_scratch_at_head(history: History, postgres, folder: Path):
     """`db check --scratch` at the history's head, on SQLite and on the test server:
     up, compared with the models, down to base, and each downgrade proved."""
     project = history.project_at(len(history.steps), folder)
+    lock_revisions(project)  # copied in, and some written by hand
     env = project.env(TEST_MYAPP_DATABASE_URL=postgres.url())
     return project.run("python", "-m", "myapp", "db", "check", "--scratch", env=env)
 

@@ -684,8 +684,8 @@ def test_a_squash_that_builds_something_else_is_refused_and_changes_nothing(
     (failed,) = error_lines(result)
     assert failed.startswith(
         "FAILED: The squashed history builds something else than the old one on a "
-        "scratch PostgreSQL database, at p1: table account, indexes: [], not "
-        "[('ix_account_name', ['name'], False, [], '')]"
+        "scratch PostgreSQL database, at p1: table account: index ix_account_name is "
+        "missing (ON (name))"
     )
     assert failed.endswith("Nothing was changed.")
     assert SUPERUSER_PASSWORD not in result.stdout + result.stderr
@@ -714,8 +714,8 @@ def test_a_squash_whose_rows_differ_on_postgresql_is_refused_naming_the_row(
 
     refusal = (
         "The squashed history builds something else than the old one on a scratch "
-        "PostgreSQL database, at r1: table account, rows: [], not "
-        "[(4, 'Only on PostgreSQL', datetime.date(2020, 2, 2))]. Nothing was changed."
+        "PostgreSQL database, at r1: table account: row (4, 'Only on PostgreSQL', "
+        "datetime.date(2020, 2, 2)) is missing. Nothing was changed."
     )
     assert error_lines(result) == [f"FAILED: {refusal}"]
     assert versions(project.path) == before
@@ -735,7 +735,7 @@ def test_what_the_squash_cannot_write_again_is_caught_on_sqlite(project):
     (failed,) = error_lines(result)
     assert failed.startswith(
         "FAILED: The squashed history builds something else than the old one on a "
-        "scratch SQLite database, at v1: views and triggers: [], not [('view', 'named',"
+        "scratch SQLite database, at v1: view named is missing. Nothing was changed."
     )
     assert versions(project.path) == before
 

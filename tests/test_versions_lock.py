@@ -9,6 +9,7 @@ from test_safe_migrations import MIGRATE, SEED_HEAD, add_revision, url_env
 from test_team import checkout, git_env
 
 LOCK = "myapp/migrations/versions.lock"
+SEED_FILE = f"2026_11_25_1201-{SEED_HEAD}_seed_example_accounts.py"
 FIRST = "myapp/migrations/versions/2026_11_25_1200-3f1a9c2b7d10_create_account_table.py"
 
 
@@ -78,8 +79,7 @@ def test_a_revision_file_the_lock_lacks_or_lost_fails_db_check(project):
     said = result.stdout.removeprefix("FAILED: ").splitlines()
     assert [line.split(":")[0] for line in said] == [
         "Revision d0d0d0d0d0d0 is in versions.lock, but no file in versions/ has it",
-        f"Revision {SEED_HEAD} (2026_11_25_1201-{SEED_HEAD}_seed_example_accounts.py)"
-        " is not in versions.lock",
+        f"Revision {SEED_HEAD} ({SEED_FILE}) is not in versions.lock",
         "Revision b0b0b0b0b0b0 (b0b0b0b0b0b0.py) is not in versions.lock",
     ]
 

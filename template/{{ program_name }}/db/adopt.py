@@ -23,8 +23,8 @@ from .drift import database_url
 from .engines import connect, get_engine
 from .errors import DatabaseError, one_line
 from .names import PROGRAM
-from .upgrade import quiet_alembic
 from .scratch import migrating_only, move, quiet_migrations, scratch_like
+from .upgrade import quiet_alembic
 
 
 @dataclass
@@ -65,15 +65,12 @@ def adopt(config: Config) -> list[str]:
         )
         if closest is None:
             raise CommandError("The history has no revision to adopt the database at.")
-        raise CommandError(
-            "\n".join(
-                [
-                    f"No revision's schema is that of {where}; nothing was stamped. "
-                    f"The closest is {_named(closest)}, from which it differs:",
-                    *(f"  {difference}" for difference in closest.differences),
-                ]
-            )
+        heading = (
+            f"No revision's schema is that of {where}; nothing was stamped. "
+            f"The closest is {_named(closest)}, from which it differs:"
         )
+        lines = [f"  {difference}" for difference in closest.differences]
+        raise CommandError("\n".join([heading, *lines]))
     match = steps[matches[-1]]
     command.stamp(config, list(match.heads))
     told = [f"{where} has the schema of {_named(match)}: stamped it."]
@@ -108,7 +105,10 @@ def _walk(config: Config, url: sa.URL, found: snapshot.State) -> list[Step]:
     scripts = ScriptDirectory.from_config(config)
     steps = []
     with scratch_like(url) as scratch, migrating_only(scratch), quiet_migrations():
-        state, prints = snapshot.read(scratch, rows=False), snapshot.fingerprints(scratch)
+        state, prints = (
+            snapshot.read(scratch, rows=False),
+            snapshot.fingerprints(scratch),
+        )
         for script in reversed(list(scripts.walk_revisions("base", "heads"))):
             move(config, scripts, script.revision, scripts._upgrade_revs)
             now = snapshot.fingerprints(scratch)

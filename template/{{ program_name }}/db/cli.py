@@ -204,7 +204,9 @@ def run(args: argparse.Namespace) -> int:
                 for line in adopt.adopt(config):
                     print(line)
             case "lock":
-                print(f"Wrote {versions_lock.relock(ScriptDirectory.from_config(config))}")
+                print(
+                    f"Wrote {versions_lock.relock(ScriptDirectory.from_config(config))}"
+                )
             case "sql":
                 for path in sql_files.write_sql(config, args.since, args.to):
                     print(path)
@@ -225,7 +227,9 @@ def report_drift(found: Drift, as_json: bool) -> int:
     if as_json:
         print(json.dumps(found.as_json(), indent=2))
     elif lines:
-        print(f"{found.database} differs from its history at {', '.join(found.revisions)}:")
+        print(
+            f"{found.database} differs from its history at {', '.join(found.revisions)}:"
+        )
         for line in lines:
             print(f"  {line}")
     else:

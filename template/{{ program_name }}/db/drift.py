@@ -23,8 +23,8 @@ from . import applied, snapshot, sqlite
 from .engines import connect, get_engine
 from .errors import DatabaseError, one_line
 from .names import PROGRAM
-from .upgrade import quiet_alembic
 from .scratch import migrating_only, quiet_migrations, scratch_like
+from .upgrade import quiet_alembic
 from .url import get_url, migration_url_variable, sync_url
 
 

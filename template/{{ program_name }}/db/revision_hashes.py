@@ -9,7 +9,7 @@ No Alembic here: migrate()'s shortcut (shortcut.py) checks at every start.
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, inspect, text
@@ -22,7 +22,7 @@ from .tables import HISTORY_TABLE
 _SQUASHED = re.compile(rb"^squashed\b", re.MULTILINE)
 LAST_APPLIED = f"""
     SELECT revision, file_sha256, direction FROM {HISTORY_TABLE} ORDER BY id
-"""  # noqa: S608 - a constant
+"""
 
 
 def sha256(content: bytes) -> str:
@@ -54,7 +54,7 @@ def applied_from(rows: Iterable[Sequence[Any]]) -> dict[str, str]:
     return hashes
 
 
-def edited(applied: dict[str, str], files: dict[str, str]) -> list[str]:
+def edited(applied: dict[str, str], files: Mapping[str, str | None]) -> list[str]:
     """The revisions whose file (in `files`, by revision: its hash, or None for a
     squashed one) differs from the one the database applied."""
     return sorted(
@@ -66,7 +66,11 @@ def edited(applied: dict[str, str], files: dict[str, str]) -> list[str]:
 
 def edited_warning(revisions: list[str]) -> str:
     names = ", ".join(revisions)
-    which = f"Revisions {names} differ" if len(revisions) > 1 else f"Revision {names} differs"
+    which = (
+        f"Revisions {names} differ"
+        if len(revisions) > 1
+        else f"Revision {names} differs"
+    )
     return (
         f"{which} from the file this database applied: a revision was edited after it "
         "was released, so databases at the same revision may differ. "

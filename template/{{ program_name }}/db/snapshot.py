@@ -118,7 +118,9 @@ def read(url: str, *, rows: bool = True, tables: set[str] | None = None) -> Stat
                 if (tables is None or name in tables) and name not in MACHINERY_TABLES
             }
             if connection.dialect.name == "postgresql":
-                state["enum types"] = [tuple(row) for row in connection.exec_driver_sql(ENUMS)]
+                state["enum types"] = [
+                    tuple(row) for row in connection.exec_driver_sql(ENUMS)
+                ]
                 state["sequences"] = [
                     tuple(row)
                     for row in connection.exec_driver_sql(SEQUENCES)
@@ -277,14 +279,24 @@ def _items(where: str, part: str, expected: Any, found: Any) -> list[Difference]
     result = []
     for name in [*want, *(name for name in have if name not in want)]:
         if name not in have:
-            result.append(Difference(where, name, "missing", expected=_rest(want[name], noun)))
+            result.append(
+                Difference(where, name, "missing", expected=_rest(want[name], noun))
+            )
         elif name not in want:
-            result.append(Difference(where, name, "extra", found=_rest(have[name], noun)))
+            result.append(
+                Difference(where, name, "extra", found=_rest(have[name], noun))
+            )
         elif part == "enum types":
             result += _enum_values(name, want[name][1], have[name][1])
         elif want[name] != have[name]:
             result.append(
-                Difference(where, name, "different", _rest(have[name], noun), _rest(want[name], noun))
+                Difference(
+                    where,
+                    name,
+                    "different",
+                    _rest(have[name], noun),
+                    _rest(want[name], noun),
+                )
             )
     return result
 
@@ -294,7 +306,9 @@ def _enum_values(name: str, expected: list[str], found: list[str]) -> list[Diffe
     extra = [value for value in found if value not in expected]
     missing = [value for value in expected if value not in found]
     if not extra and not missing and expected != found:
-        return [Difference(name, "values", "different", _shown(found), _shown(expected))]
+        return [
+            Difference(name, "values", "different", _shown(found), _shown(expected))
+        ]
     return [
         *(Difference(name, f"value {value!r}", "extra") for value in extra),
         *(Difference(name, f"value {value!r}", "missing") for value in missing),
@@ -315,6 +329,8 @@ def _name(item: tuple[Any, ...], noun: str) -> str:
 def _rest(item: tuple[Any, ...], noun: str) -> str:
     """What an item is, beside its name, in SQL's words where it has them."""
     match noun, item:
+        case "", _:  # a view's or a trigger's SQL, as bare as compared: no help
+            return ""
         case "column", (_, type_, nullable, default):
             null = "NULL" if nullable else "NOT NULL"
             return " ".join([type_, null, *(["DEFAULT", default] if default else [])])
