@@ -19,7 +19,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory, write_hooks
 from alembic.util import CommandError, format_as_comma, template_to_file
 
-from . import portable
+from . import portable, versions_lock
 from .old_history import Rows
 from .portable.sqlite_reflection import read_sqlite_whole
 
@@ -121,9 +121,13 @@ def _create_date(target: Script) -> datetime.datetime:
 
 def run_write_hooks(path: Path, scripts: ScriptDirectory) -> None:
     """Run alembic.ini's post-write hooks (ruff) on `path`, in the project, whose
-    settings they read; without Alembic's "Running post write hook" lines."""
+    settings they read; without Alembic's "Running post write hook" lines. Not the
+    lock's: the squash writes versions.lock itself, once the old files are gone."""
+    hooks = [
+        hook for hook in scripts.hooks if hook.get("module") != versions_lock.__name__
+    ]
     with contextlib.redirect_stdout(io.StringIO()):
-        write_hooks._run_hooks(path, scripts.hooks)
+        write_hooks._run_hooks(path, hooks)
 
 
 def _name_what_it_replaced(path: Path, replaced: list[str]) -> None:
