@@ -13,14 +13,12 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import snapshot
-from .drift import database_url
-from .engines import connect, get_engine
+from .drift import database_url, revisions
 from .errors import DatabaseError, one_line
 from .names import PROGRAM
 from .scratch import migrating_only, move, quiet_migrations, scratch_like
@@ -44,7 +42,7 @@ def adopt(config: Config) -> list[str]:
     url = database_url()
     where = url.render_as_string(hide_password=True)
     try:
-        at = _revisions(url)
+        at, _ = revisions(url)
         if at:
             raise CommandError(
                 f"{where} is at revision {', '.join(at)} already: "
@@ -82,21 +80,13 @@ def adopt(config: Config) -> list[str]:
     if first < matches[-1]:
         earliest = steps[first]
         told.append(
-            f"R{_named(earliest)[1:]} builds the same schema, and the revisions after it "
+            f"{_named(earliest, first_word=True)} builds the same schema, and the "
+            "revisions after it "
             "change only rows: if the database lacks their rows, run "
             f"`{PROGRAM} db stamp --purge {' '.join(earliest.heads)}` and "
             f"`{PROGRAM} db upgrade` instead."
         )
     return told
-
-
-def _revisions(url: sa.URL) -> list[str]:
-    engine = get_engine(url)
-    try:
-        with connect(engine) as connection:
-            return list(MigrationContext.configure(connection).get_current_heads())
-    finally:
-        engine.dispose()
 
 
 def _walk(config: Config, url: sa.URL, found: snapshot.State) -> list[Step]:
@@ -113,10 +103,11 @@ def _walk(config: Config, url: sa.URL, found: snapshot.State) -> list[Step]:
             move(config, scripts, script.revision, scripts._upgrade_revs)
             now = snapshot.fingerprints(scratch)
             state, prints = snapshot.reread(state, prints, now, scratch), now
-            heads = tuple(_revisions(sa.make_url(scratch)))
+            heads = tuple(revisions(sa.make_url(scratch))[0])
             steps.append(Step(script, heads, snapshot.differences(state, found)))
     return steps
 
 
-def _named(step: Step) -> str:
-    return f"revision {step.script.revision} ({step.script.doc})"
+def _named(step: Step, *, first_word: bool = False) -> str:
+    revision = "Revision" if first_word else "revision"
+    return f"{revision} {step.script.revision} ({step.script.doc})"

@@ -64,6 +64,21 @@ def database_url() -> sa.URL:
     return url
 
 
+def revisions(
+    url: sa.URL, scripts: ScriptDirectory | None = None
+) -> tuple[list[str], list[str]]:
+    """The database's revisions, and, given the history's `scripts`, those whose file
+    differs from the one it applied."""
+    engine = get_engine(url)
+    try:
+        with connect(engine) as connection:
+            heads = list(MigrationContext.configure(connection).get_current_heads())
+            edited = applied.edited(connection, scripts) if scripts else []
+            return heads, edited
+    finally:
+        engine.dispose()
+
+
 def drift(config: Config) -> Drift:
     """Compare the database with what its history builds at its revisions."""
     quiet_alembic()  # its remarks on each connection would bury the answer
@@ -71,13 +86,7 @@ def drift(config: Config) -> Drift:
     where = url.render_as_string(hide_password=True)
     scripts = ScriptDirectory.from_config(config)
     try:
-        engine = get_engine(url)
-        try:
-            with connect(engine) as connection:
-                heads = list(MigrationContext.configure(connection).get_current_heads())
-                edited = applied.edited(connection, scripts)
-        finally:
-            engine.dispose()
+        heads, edited = revisions(url, scripts)
         if not heads:
             raise CommandError(
                 f"{where} has no revision in alembic_version: `{PROGRAM} db adopt` "
