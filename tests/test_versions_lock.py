@@ -62,6 +62,9 @@ def test_a_revision_written_is_locked_and_an_edited_one_fails_db_check(project):
         "table.py) was edited after it was locked: if a database applied it, put it back"
     )
     assert len(refused.stdout.strip().splitlines()) == 1
+    # The pre-commit hook's check too, before it builds anything.
+    hook = db(project, "check", "--scratch", env=env)
+    assert hook.returncode != 0 and hook.stdout == refused.stdout
     # Not released: `db lock` records it as it is.
     project.run("python", "-m", "myapp", "db", "lock")
     assert db(project, "check", env=env).returncode == 0
