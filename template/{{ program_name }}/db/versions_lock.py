@@ -24,11 +24,11 @@ HEADER = f"""\
 # Every revision in versions/, in the order they apply, and the sha256 of its file.
 # Writing a revision adds its line; `{PROGRAM} db check` fails when a file no longer
 # matches its line. A released revision never changes: make the change in a new one.
-# A git conflict here means two branches each added a revision: take both sides'
-# lines, then `{PROGRAM} db merge heads -m "Join the branches"`.
+# A git conflict here means two branches each added a revision: `{PROGRAM} db merge
+# heads -m "Join the branches"` joins them, and writes this with both sides' lines.
 """
 LOCK = f"`{PROGRAM} db lock`"
-_CONFLICT_MARKERS = ("<<<<<<<", "=======", ">>>>>>>")
+_CONFLICT_MARKERS = ("<<<<<<<", "|||||||", "=======", ">>>>>>>")
 
 Lines = list[tuple[str, str]]
 
@@ -45,16 +45,18 @@ def in_order(scripts: ScriptDirectory) -> Lines:
     ]
 
 
-def read(path: Path) -> Lines:
-    """The lock's lines; CommandError, one line, when git left a conflict in it or a
-    line is not a revision and a hash."""
+def read(path: Path, *, merging: bool = False) -> Lines:
+    """The lock's lines; CommandError, one line, when git left a conflict in it (unless
+    `merging`: then both sides' lines) or a line is not a revision and a hash."""
     lines: Lines = []
     for number, line in enumerate(path.read_text().splitlines(), start=1):
         if line.startswith(_CONFLICT_MARKERS):
+            if merging:
+                continue
             raise CommandError(
                 f"{path.name} has git's conflict markers: two branches each added a "
-                f"revision. Keep both sides' lines, then `{PROGRAM} db merge heads -m "
-                '"Join the branches"`.'
+                f'revision. `{PROGRAM} db merge heads -m "Join the branches"` joins '
+                "them and resolves it."
             )
         if not line.strip() or line.startswith("#"):
             continue
@@ -81,9 +83,10 @@ def relock(scripts: ScriptDirectory) -> Path:
 
 def add_new(scripts: ScriptDirectory) -> None:
     """Add a line at the end for each revision the lock lacks (the one just written),
-    leaving every other line as it is."""
+    leaving every other line as it is; both sides' lines of a git conflict stay (the
+    merge revision that joins them is the one written)."""
     path = lock_path(scripts)
-    lines = read(path) if path.exists() else []
+    lines = read(path, merging=True) if path.exists() else []
     known = {revision for revision, _ in lines}
     write(path, lines + [line for line in in_order(scripts) if line[0] not in known])
 
