@@ -1,7 +1,9 @@
 """What a database holds, schema and rows, in a form two databases of the same kind can be
 compared by: `db squash` proves with it that the squashed history builds what the old
-one built, and `db check --scratch` that each downgrade gives back the schema its
-revision started from."""
+one built, `db check --scratch` that each downgrade gives back the schema its
+revision started from, `db drift` how a database differs from what its history builds,
+and `db adopt` which revision a database without one has. Each difference is named the
+same way for all of them (differences())."""
 
 from collections import Counter
 from dataclasses import dataclass
