@@ -106,12 +106,10 @@ def _sha256(script: Script | None) -> str | None:
 
 def file_hashes(scripts: ScriptDirectory) -> dict[str, str | None]:
     """Each revision's file hash, None for a squashed one (revision_hashes.py)."""
-    hashes: dict[str, str | None] = {}
-    for script in scripts.walk_revisions():
-        content = Path(script.path).read_bytes()
-        squashed = revision_hashes.is_squashed(content)
-        hashes[script.revision] = None if squashed else revision_hashes.sha256(content)
-    return hashes
+    return {
+        script.revision: revision_hashes.compared(Path(script.path).read_bytes())
+        for script in scripts.walk_revisions()
+    }
 
 
 def edited(connection: sa.Connection, scripts: ScriptDirectory) -> list[str]:

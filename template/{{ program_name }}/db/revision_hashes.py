@@ -30,8 +30,9 @@ def sha256(content: bytes) -> str:
     return hashlib.sha256(content.replace(b"\r\n", b"\n")).hexdigest()
 
 
-def is_squashed(content: bytes) -> bool:
-    return _SQUASHED.search(content) is not None
+def compared(content: bytes) -> str | None:
+    """The hash a revision file is compared by at start: None for a squashed one."""
+    return None if _SQUASHED.search(content) else sha256(content)
 
 
 def applied_hashes(connection: Connection) -> dict[str, str]:

@@ -62,8 +62,7 @@ def read_scripts(
         revision, down_revision = identifiers
         if revision in hashes:
             return None
-        squashed = revision_hashes.is_squashed(source)
-        hashes[revision] = None if squashed else revision_hashes.sha256(source)
+        hashes[revision] = revision_hashes.compared(source)
         parents.update(down_revision)
     if not hashes or not parents <= hashes.keys():
         return None
